@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Two commands for the whole project, needing only Python 3.11 and pip.
+
+    python3 review.py build [build options]   # build the review into reports/
+    python3 review.py test  [pytest options]  # unit tests + nbval on the executed notebooks
+
+On first use (and whenever requirements.lock or pyproject.toml change) this creates ``.venv``,
+installs the exact versions of ``requirements.lock`` plus the project itself, and registers the
+project's Jupyter kernel ``evidence-review`` inside that environment. Standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements.lock"
+KERNEL = "evidence-review"
+STAMP = VENV / ".review-installed"
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.lock", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def run(*cmd: str | Path) -> None:
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT)
+
+
+def ensure_environment() -> Path:
+    py = venv_python()
+    if STAMP.is_file() and STAMP.read_text().strip() == fingerprint() and py.is_file():
+        return py
+    if sys.version_info[:2] < (3, 11):
+        sys.exit("Python 3.11 or newer is needed to set up the environment.")
+    print(f"Setting up {VENV.name}/ (first use or changed dependencies) ...", flush=True)
+    if not py.is_file():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    quiet = ["--quiet", "--disable-pip-version-check"]
+    run(py, "-m", "pip", "install", *quiet, "-r", LOCK)
+    run(py, "-m", "pip", "install", *quiet, "--no-deps", "--no-build-isolation", "-e", ROOT)
+    run(py, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL, "--display-name", "Python (evidence-review)")
+    STAMP.write_text(fingerprint())
+    return py
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("build", "test", "setup"):
+        print(__doc__)
+        return 2
+    py = ensure_environment()
+    command, rest = argv[0], argv[1:]
+    env = dict(os.environ, MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    if command == "setup":
+        return 0
+    if command == "build":
+        cmd = [str(py), "-m", "evidence_review.cli", "build", *rest]
+    else:
+        cmd = [str(py), "-m", "pytest", *rest]
+    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

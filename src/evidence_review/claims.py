@@ -1,0 +1,211 @@
+"""The article's claims table and the outcome-domain vocabulary that links claims to evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .tables import InputError, Problem, read_table, spreadsheet_row, validate_table
+from .vocab import CLAIM_TYPES, EXPECTED_DIRECTIONS, WORDING_STRENGTHS
+
+__all__ = [
+    "DOMAINS_SCHEMA",
+    "claims_schema",
+    "load_outcome_domains",
+    "load_claims",
+    "split_codes",
+    "explode_domains",
+]
+
+SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+#: Marks an outcome domain that is only a proxy for what the claim names, e.g. ``headache;~pain``.
+PROXY_MARK = "~"
+BOOL_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+#: "A dozen words at most" of the article's own wording.
+MAX_KEY_PHRASE_WORDS = 12
+MAX_TEXT = 400
+
+DOMAINS_SCHEMA = pa.DataFrameSchema(
+    {
+        "code": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$", error="code must be lower_snake_case"), unique=True),
+        "label": pa.Column(str, pa.Check.str_length(1, 80, error="label must be 1-80 characters")),
+        "description": pa.Column(str, nullable=True, required=False),
+    },
+    strict=True,
+    coerce=True,
+    name="outcome_domains",
+)
+
+
+def load_outcome_domains(path: str | Path) -> pd.DataFrame:
+    """Load the outcome-domain vocabulary.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with columns ``code``, ``label`` and optionally ``description``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated vocabulary.
+
+    Raises
+    ------
+    InputError
+        On a missing file, duplicate code or malformed code.
+    """
+    return validate_table(read_table(path), DOMAINS_SCHEMA, str(path))
+
+
+def split_codes(value: object) -> list[str]:
+    """Split a ``;``-separated list of codes, dropping blanks.
+
+    Parameters
+    ----------
+    value : object
+        A cell such as ``"pain; ~fatigue"`` or a missing value.
+
+    Returns
+    -------
+    list of str
+        The codes, stripped of spaces and of the proxy mark ``~``, in order.
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return []
+    return [c.strip().lstrip(PROXY_MARK).strip() for c in str(value).split(";") if c.strip().lstrip(PROXY_MARK).strip()]
+
+
+def _codes_known(domains: set[str]):
+    def check(series: pd.Series) -> pd.Series:
+        return series.map(lambda v: all(c in domains for c in split_codes(v)))
+
+    return check
+
+
+def _max_words(n: int):
+    return lambda s: s.map(lambda v: len(str(v).split()) <= n)
+
+
+def claims_schema(domains: set[str]) -> pa.DataFrameSchema:
+    """Build the claims-table schema for a given outcome-domain vocabulary.
+
+    Parameters
+    ----------
+    domains : set of str
+        The allowed outcome-domain codes.
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        Schema for ``claims.csv``.
+    """
+    bool_check = pa.Check(lambda s: s.str.lower().isin(list(BOOL_WORDS)), error="expected true or false")
+    return pa.DataFrameSchema(
+        {
+            "claim_id": pa.Column(
+                str,
+                pa.Check.str_matches(SLUG, error="claim_id must be a lower-case slug such as 'pain-relief'"),
+                unique=True,
+            ),
+            "order": pa.Column("Int64", pa.Check.gt(0, error="order must be a positive number"), unique=True),
+            "section": pa.Column(str, pa.Check.str_length(1, 120, error="section must be 1-120 characters")),
+            "claim": pa.Column(str, pa.Check.str_length(10, MAX_TEXT, error=f"claim must be 10-{MAX_TEXT} characters")),
+            "key_phrase": pa.Column(
+                str,
+                [
+                    pa.Check(_max_words(MAX_KEY_PHRASE_WORDS), element_wise=False,
+                             error=f"key_phrase must be at most {MAX_KEY_PHRASE_WORDS} words of the article"),
+                ],
+                nullable=True,
+            ),
+            "claim_type": pa.Column(str, pa.Check.isin(CLAIM_TYPES, error=f"unknown claim_type; use one of {', '.join(CLAIM_TYPES)}")),
+            "outcome_domains": pa.Column(
+                str,
+                pa.Check(_codes_known(domains), element_wise=False,
+                         error="unknown outcome domain code; see data/outcome_domains.csv"),
+                nullable=True,
+            ),
+            "expected_direction": pa.Column(
+                str,
+                pa.Check.isin(EXPECTED_DIRECTIONS, error=f"unknown expected_direction; use one of {', '.join(EXPECTED_DIRECTIONS)}"),
+            ),
+            "wording_strength": pa.Column(
+                str, pa.Check.isin(WORDING_STRENGTHS, error=f"unknown wording_strength; use one of {', '.join(WORDING_STRENGTHS)}")
+            ),
+            "wording_reason": pa.Column(str, pa.Check.str_length(1, MAX_TEXT, error=f"wording_reason must be 1-{MAX_TEXT} characters")),
+            "testable": pa.Column(str, bool_check),
+            "notes": pa.Column(str, pa.Check.str_length(0, 1000, error="notes must be at most 1000 characters"), nullable=True, required=False),
+        },
+        strict=True,
+        coerce=True,
+        name="claims",
+    )
+
+
+def _cross_checks(claims: pd.DataFrame) -> list[Problem]:
+    problems = []
+    for idx, row in claims.iterrows():
+        if row["testable"] and not split_codes(row["outcome_domains"]):
+            problems.append(Problem("a testable claim needs at least one outcome domain", spreadsheet_row(idx), "outcome_domains"))
+        if row["claim_type"] == "advice" and row["testable"]:
+            problems.append(Problem("advice is not testable; set testable to false", spreadsheet_row(idx), "testable"))
+    return problems
+
+
+def load_claims(path: str | Path, domains: set[str] | pd.DataFrame) -> pd.DataFrame:
+    """Load and validate the claims table.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``claims.csv``.
+    domains : set of str or pandas.DataFrame
+        The outcome-domain vocabulary (codes, or the table from :func:`load_outcome_domains`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Claims sorted by ``order``, ``testable`` as bool and ``outcome_domains`` kept as text.
+
+    Raises
+    ------
+    InputError
+        Listing every bad row and column at once.
+    """
+    codes = set(domains["code"]) if isinstance(domains, pd.DataFrame) else set(domains)
+    frame = read_table(path)
+    claims = validate_table(frame, claims_schema(codes), str(path))
+    claims["testable"] = claims["testable"].str.lower().map(BOOL_WORDS).astype(bool)
+    problems = _cross_checks(claims)
+    if problems:
+        raise InputError(str(path), problems)
+    if "notes" not in claims:
+        claims["notes"] = pd.NA
+    return claims.sort_values("order", kind="stable").reset_index(drop=True)
+
+
+def explode_domains(claims: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim and outcome domain, flagging proxy domains (marked ``~`` in the claims file).
+
+    Parameters
+    ----------
+    claims : pandas.DataFrame
+        Output of :func:`load_claims`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``claim_id``, ``outcome_domain`` and ``proxy_outcome`` (True where the domain
+        only stands in for the outcome the claim names).
+    """
+    rows = [
+        {"claim_id": cid, "outcome_domain": raw.strip().lstrip(PROXY_MARK).strip(), "proxy_outcome": raw.strip().startswith(PROXY_MARK)}
+        for cid, value in zip(claims["claim_id"], claims["outcome_domains"])
+        if isinstance(value, str)
+        for raw in value.split(";")
+        if raw.strip().lstrip(PROXY_MARK).strip()
+    ]
+    return pd.DataFrame(rows, columns=["claim_id", "outcome_domain", "proxy_outcome"])

@@ -1,0 +1,60 @@
+"""Where the project's bundled data and outputs live.
+
+papermill runs a notebook in the caller's working directory while nbval runs it in the notebook's
+folder, so relative paths are always resolved against one place: the project root.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["project_root", "resolve_path", "DEFAULT_PATHS"]
+
+#: Default inputs and outputs, relative to the project root.
+DEFAULT_PATHS = {
+    "claims_path": "data/claims.csv",
+    "studies_path": "data/studies.csv",
+    "outcomes_path": "data/outcomes.csv",
+    "reviews_path": "data/reviews.csv",
+    "domains_path": "data/outcome_domains.csv",
+    "output_dir": "reports",
+}
+
+
+def project_root() -> Path:
+    """Return the project root.
+
+    ``EVIDENCE_REVIEW_ROOT`` wins when set; otherwise the folder above ``src/`` of this
+    (editable) install, which holds ``pyproject.toml``.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path of the project root.
+    """
+    env = os.environ.get("EVIDENCE_REVIEW_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file():
+            return parent
+    return Path.cwd().resolve()
+
+
+def resolve_path(path: str | os.PathLike) -> Path:
+    """Resolve a data or output path: absolute paths stay, relative ones hang off the project root.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A path as written in a notebook parameter or YAML file.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path.
+    """
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else project_root() / p

@@ -1,0 +1,405 @@
+"""The curated evidence: studies, their outcomes and the pooled results of published reviews."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .claims import BOOL_WORDS, SLUG, load_claims, load_outcome_domains
+from .paths import DEFAULT_PATHS, resolve_path
+from .tables import InputError, Problem, combine_errors, read_table, spreadsheet_row, validate_table
+from .vocab import (
+    BASES,
+    COMPARATORS,
+    CONDITIONS,
+    DESIGNS,
+    DIRECTIONS,
+    DIRECTNESS,
+    INTERVENTIONS,
+    P_OPERATORS,
+    ROB_DOMAINS,
+    ROB_JUDGEMENTS,
+    ROB_TOOLS,
+    VALUE_TYPES,
+)
+
+__all__ = [
+    "STUDIES_SCHEMA",
+    "outcomes_schema",
+    "reviews_schema",
+    "load_studies",
+    "load_outcomes",
+    "load_reviews",
+    "Evidence",
+    "load_evidence",
+]
+
+DOI = r"^10\.\d{4,9}/\S+$"
+PMID = r"^[1-9]\d{0,8}$"
+URL = r"^https?://\S+$"
+MAX_TEXT = 1000
+
+
+def _one_of(values, name):
+    return pa.Check.isin(values, error=f"unknown {name}; use one of {', '.join(values)}")
+
+
+def _text(max_len=MAX_TEXT, nullable=True, required=True):
+    return pa.Column(
+        str,
+        pa.Check.str_length(0, max_len, error=f"text longer than {max_len} characters"),
+        nullable=nullable,
+        required=required,
+    )
+
+
+def _num(col: pd.Series) -> pd.Series:
+    return pd.to_numeric(col, errors="coerce")
+
+
+def _not_above(low: str, high: str):
+    """Wide check: ``low <= high`` wherever both are present (never errors on bad cells)."""
+
+    def check(df: pd.DataFrame) -> pd.Series:
+        lo, hi = _num(df[low]), _num(df[high])
+        return lo.isna() | hi.isna() | (lo <= hi)
+
+    return check
+
+
+def _ci_contains(estimate: str, low: str, high: str):
+    def check(df: pd.DataFrame) -> pd.Series:
+        est, lo, hi = _num(df[estimate]), _num(df[low]), _num(df[high])
+        return est.isna() | lo.isna() | hi.isna() | ((lo <= est) & (est <= hi))
+
+    return check
+
+
+STUDIES_SCHEMA = pa.DataFrameSchema(
+    {
+        "study_id": pa.Column(str, pa.Check.str_matches(SLUG, error="study_id must be a lower-case slug such as 'negahban2013'"), unique=True),
+        "authors": _text(500),
+        "year": pa.Column(
+            "Int64",
+            pa.Check.in_range(1900, _dt.date.today().year, error="year must be a 4-digit year, not in the future"),
+            nullable=True,
+        ),
+        "title": _text(500, nullable=False),
+        "journal": _text(300),
+        "doi": pa.Column(str, pa.Check.str_matches(DOI, error="not a DOI (expected 10.NNNN/suffix, no https://doi.org/)"), nullable=True),
+        "pmid": pa.Column(str, pa.Check.str_matches(PMID, error="not a PMID (expected up to 9 digits)"), nullable=True),
+        "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be the http(s) address of the page read")),
+        "trial_group": pa.Column(str, pa.Check.str_matches(SLUG, error="trial_group must be a lower-case slug"), nullable=True),
+        "design": pa.Column(str, _one_of(DESIGNS, "design")),
+        "population": _text(300, nullable=False),
+        "condition": pa.Column(str, _one_of(CONDITIONS, "condition")),
+        "n_randomised": pa.Column("Int64", pa.Check.gt(0, error="N must be positive"), nullable=True),
+        "n_analysed": pa.Column("Int64", pa.Check.gt(0, error="N must be positive"), nullable=True),
+        "intervention": pa.Column(str, _one_of(INTERVENTIONS, "intervention")),
+        "intervention_detail": _text(500),
+        "comparator": pa.Column(str, _one_of(COMPARATORS, "comparator")),
+        "comparator_detail": _text(500),
+        "directness": pa.Column(str, _one_of(DIRECTNESS, "directness")),
+        "directness_reason": _text(300),
+        "rob_tool": pa.Column(str, _one_of(ROB_TOOLS, "rob_tool")),
+        **{d: pa.Column(str, _one_of(ROB_JUDGEMENTS, "risk-of-bias judgement")) for d in ROB_DOMAINS},
+        "rob_overall": pa.Column(str, _one_of(ROB_JUDGEMENTS, "risk-of-bias judgement")),
+        "rob_reason": _text(500),
+        "country": _text(100),
+        "notes": _text(),
+    },
+    checks=[
+        pa.Check(_not_above("n_analysed", "n_randomised"), error="n_analysed is larger than n_randomised"),
+        pa.Check(
+            lambda df: (df["directness"] != "indirect") | df["directness_reason"].notna(),
+            error="an indirect study needs a directness_reason",
+        ),
+    ],
+    strict=True,
+    coerce=True,
+    name="studies",
+)
+
+
+def _bool_words(series: pd.Series) -> pd.Series:
+    return series.isna() | series.str.lower().isin(list(BOOL_WORDS))
+
+
+def outcomes_schema(domains: set[str]) -> pa.DataFrameSchema:
+    """Build the outcomes-table schema for a given outcome-domain vocabulary.
+
+    Parameters
+    ----------
+    domains : set of str
+        Allowed ``outcome_domain`` codes.
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        Schema for ``outcomes.csv``.
+    """
+    n_col = pa.Column("Int64", pa.Check.gt(0, error="N must be positive"), nullable=True)
+    sd_col = pa.Column("float64", pa.Check.gt(0, error="SD must be positive"), nullable=True)
+    num = pa.Column("float64", nullable=True)
+    return pa.DataFrameSchema(
+        {
+            "study_id": pa.Column(str),
+            "outcome_domain": pa.Column(str, pa.Check.isin(sorted(domains), error="unknown outcome domain code; see data/outcome_domains.csv")),
+            "instrument": _text(200, nullable=False),
+            "timepoint": _text(200),
+            "comparison": _text(300, nullable=False),
+            "basis": pa.Column(str, _one_of(BASES, "basis")),
+            "higher_is_better": pa.Column(str, pa.Check(_bool_words, error="expected true or false"), nullable=True),
+            "direction": pa.Column(str, _one_of(DIRECTIONS, "direction")),
+            "value_type": pa.Column(str, _one_of(VALUE_TYPES, "value_type"), nullable=True),
+            "n_int": n_col,
+            "mean_int": num,
+            "sd_int": sd_col,
+            "n_ctl": n_col,
+            "mean_ctl": num,
+            "sd_ctl": sd_col,
+            "effect_measure": _text(40),
+            "effect": num,
+            "ci_low": num,
+            "ci_high": num,
+            "ci_level": pa.Column("float64", pa.Check.in_range(50, 99.99, error="ci_level is a percentage such as 95"), nullable=True),
+            "p_value": pa.Column("float64", pa.Check.in_range(0, 1, error="p_value must be between 0 and 1"), nullable=True),
+            "p_operator": pa.Column(str, _one_of(P_OPERATORS, "p_operator"), nullable=True),
+            "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be an http(s) address"), nullable=True),
+            "notes": _text(),
+        },
+        checks=[
+            pa.Check(_not_above("ci_low", "ci_high"), error="ci_low is above ci_high"),
+            pa.Check(_ci_contains("effect", "ci_low", "ci_high"), error="the CI does not contain its estimate"),
+        ],
+        strict=True,
+        coerce=True,
+        name="outcomes",
+    )
+
+
+def reviews_schema(domains: set[str]) -> pa.DataFrameSchema:
+    """Build the schema of pooled results reported by published reviews.
+
+    Parameters
+    ----------
+    domains : set of str
+        Allowed ``outcome_domain`` codes.
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        Schema for ``reviews.csv``.
+    """
+    num = pa.Column("float64", nullable=True)
+    return pa.DataFrameSchema(
+        {
+            "review_id": pa.Column(str),
+            "outcome_domain": pa.Column(str, pa.Check.isin(sorted(domains), error="unknown outcome domain code; see data/outcome_domains.csv")),
+            "instrument_or_scope": _text(300, nullable=False),
+            "effect_measure": _text(40),
+            "estimate": num,
+            "ci_low": num,
+            "ci_high": num,
+            "ci_level": pa.Column("float64", pa.Check.in_range(50, 99.99, error="ci_level is a percentage such as 95"), nullable=True),
+            "i2": pa.Column("float64", pa.Check.in_range(0, 100, error="I^2 is a percentage between 0 and 100"), nullable=True),
+            "n_studies": pa.Column("Int64", pa.Check.gt(0, error="n_studies must be positive"), nullable=True),
+            "n_participants": pa.Column("Int64", pa.Check.gt(0, error="N must be positive"), nullable=True),
+            "p_value": pa.Column("float64", pa.Check.in_range(0, 1, error="p_value must be between 0 and 1"), nullable=True),
+            "p_operator": pa.Column(str, _one_of(P_OPERATORS, "p_operator"), nullable=True),
+            "included_studies": _text(),
+            "conclusion": _text(nullable=False),
+            "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be an http(s) address")),
+            "notes": _text(),
+        },
+        checks=[
+            pa.Check(_not_above("ci_low", "ci_high"), error="ci_low is above ci_high"),
+            pa.Check(_ci_contains("estimate", "ci_low", "ci_high"), error="the CI does not contain its estimate"),
+        ],
+        strict=True,
+        coerce=True,
+        name="reviews",
+    )
+
+
+def load_studies(path: str | Path) -> pd.DataFrame:
+    """Load and validate ``studies.csv``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The studies file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Validated studies; an empty ``trial_group`` defaults to the study's own id.
+
+    Raises
+    ------
+    InputError
+        Listing every bad row and column at once.
+    """
+    studies = validate_table(read_table(path), STUDIES_SCHEMA, str(path))
+    studies["trial_group"] = studies["trial_group"].fillna(studies["study_id"])
+    return studies.sort_values("study_id", kind="stable").reset_index(drop=True)
+
+
+def _unknown_ids(frame: pd.DataFrame, column: str, known: set[str], what: str) -> list[Problem]:
+    return [
+        Problem(f"{what} '{value}' is not in the studies file", spreadsheet_row(i), column)
+        for i, value in frame[column].items()
+        if isinstance(value, str) and value not in known
+    ]
+
+
+def load_outcomes(path: str | Path, domains: set[str], study_ids: set[str] | None = None) -> pd.DataFrame:
+    """Load and validate ``outcomes.csv``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The outcomes file.
+    domains : set of str
+        Allowed outcome-domain codes.
+    study_ids : set of str, optional
+        Known studies; an outcome for any other study is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Validated outcomes with ``higher_is_better`` as a nullable boolean and an ``outcome_id``
+        (``study_id#k``, k counting the study's rows in file order).
+
+    Raises
+    ------
+    InputError
+        Listing every bad row and column at once.
+    """
+    frame = read_table(path)
+    extra = _unknown_ids(frame, "study_id", study_ids, "study_id") if study_ids is not None and "study_id" in frame else []
+    outcomes = validate_table(frame, outcomes_schema(domains), str(path), extra)
+    outcomes["higher_is_better"] = outcomes["higher_is_better"].str.lower().map(BOOL_WORDS).astype("boolean")
+    outcomes.insert(
+        0, "outcome_id", outcomes["study_id"] + "#" + (outcomes.groupby("study_id").cumcount() + 1).astype(str)
+    )
+    return outcomes
+
+
+def load_reviews(path: str | Path, domains: set[str], studies: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Load and validate ``reviews.csv`` (pooled results of published reviews).
+
+    Parameters
+    ----------
+    path : str or Path
+        The reviews file.
+    domains : set of str
+        Allowed outcome-domain codes.
+    studies : pandas.DataFrame, optional
+        The studies table; each ``review_id`` must be one of its systematic reviews.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Validated pooled results.
+
+    Raises
+    ------
+    InputError
+        Listing every bad row and column at once.
+    """
+    frame = read_table(path)
+    extra = []
+    if studies is not None and "review_id" in frame:
+        known = set(studies.loc[studies["design"] == "systematic_review", "study_id"])
+        extra = _unknown_ids(frame, "review_id", known, "systematic review")
+    return validate_table(frame, reviews_schema(domains), str(path), extra)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything one review works from, validated together.
+
+    Attributes
+    ----------
+    domains, claims, studies, outcomes, reviews : pandas.DataFrame
+        The five input tables.
+    """
+
+    domains: pd.DataFrame
+    claims: pd.DataFrame
+    studies: pd.DataFrame
+    outcomes: pd.DataFrame
+    reviews: pd.DataFrame
+
+
+def load_evidence(
+    claims_path=DEFAULT_PATHS["claims_path"],
+    studies_path=DEFAULT_PATHS["studies_path"],
+    outcomes_path=DEFAULT_PATHS["outcomes_path"],
+    reviews_path=DEFAULT_PATHS["reviews_path"],
+    domains_path=DEFAULT_PATHS["domains_path"],
+) -> Evidence:
+    """Load and cross-validate all input tables, reporting the problems of every file at once.
+
+    Relative paths are resolved against the project root (see :func:`evidence_review.paths.resolve_path`).
+
+    Parameters
+    ----------
+    claims_path, studies_path, outcomes_path, reviews_path, domains_path : str or Path
+        The input files.
+
+    Returns
+    -------
+    Evidence
+        The validated tables.
+
+    Raises
+    ------
+    InputError
+        One error naming each bad file with all of its problems.
+    """
+    errors: list[InputError] = []
+
+    def attempt(fn, *args):
+        try:
+            return fn(*args)
+        except InputError as exc:
+            errors.append(exc)
+            return None
+
+    domains = attempt(load_outcome_domains, resolve_path(domains_path))
+    if domains is None:
+        raise combine_errors(errors)
+    codes = set(domains["code"])
+    claims = attempt(load_claims, resolve_path(claims_path), codes)
+    studies = attempt(load_studies, resolve_path(studies_path))
+    ids = set(studies["study_id"]) if studies is not None else None
+    outcomes = attempt(load_outcomes, resolve_path(outcomes_path), codes, ids)
+    reviews = attempt(load_reviews, resolve_path(reviews_path), codes, studies)
+    if errors:
+        raise combine_errors(errors)
+    return Evidence(domains, claims, studies, outcomes, reviews)
+
+
+def numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Return columns as a float array with NaN for missing values.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any table.
+    columns : list of str
+        Numeric columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(frame), len(columns))``.
+    """
+    return frame[columns].astype("float64").to_numpy(na_value=np.nan)
