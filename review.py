@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
         return 2
     py = ensure_environment()
     command, rest = argv[0], argv[1:]
-    env = dict(os.environ, MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
     if command == "setup":
         return 0
     if command == "build":

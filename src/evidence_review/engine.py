@@ -26,6 +26,7 @@ __all__ = [
     "decide_verdict",
     "pool_claims",
     "synthesise",
+    "sensitivity_analyses",
 ]
 
 #: Comparators that do not control for attention, touch or expectation.
@@ -401,9 +402,7 @@ def pool_claims(links: pd.DataFrame, outcomes: pd.DataFrame, method: str = "dl")
         One row per claim (all claims in ``links``): ``claim_id``, ``k_effects`` (trials with a
         computable g), pooled columns where ``k >= 2`` and ``pooling_note`` saying why not otherwise.
     """
-    g = smd_from_outcomes(outcomes.loc[outcomes["value_type"].eq("post").fillna(False)])
-    eligible = links.loc[(links["directness"] == "direct") & links["controlled"]].merge(g, on="outcome_id")
-    eligible = eligible.drop_duplicates(["claim_id", "trial_group"], keep="first")
+    eligible = _claim_effects(links, outcomes)
     pooled = pool_groups(eligible, "claim_id", method=method) if not eligible.empty else pd.DataFrame(columns=["claim_id"])
     k_eff = eligible.groupby("claim_id").size().rename("k_effects")
     out = pd.DataFrame({"claim_id": sorted(links["claim_id"].unique())}).merge(k_eff, on="claim_id", how="left")
@@ -492,3 +491,43 @@ def synthesise(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFra
         )
     verdicts = pd.DataFrame(rows)
     return {"links": links, "trials": trials, "pooled": pooled, "verdicts": verdicts}
+
+
+def _claim_effects(links: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    g = smd_from_outcomes(outcomes.loc[outcomes["value_type"].eq("post").fillna(False)])
+    eligible = links.loc[(links["directness"] == "direct") & links["controlled"]].merge(g, on="outcome_id")
+    return eligible.drop_duplicates(["claim_id", "trial_group"], keep="first")
+
+
+def sensitivity_analyses(links: pd.DataFrame, outcomes: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
+    """Sensitivity analyses for every claim that can be pooled: all trials, randomised only, leave-one-out.
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+        :func:`link_claims` output.
+    outcomes : pandas.DataFrame
+        Outcomes table.
+    method : {"dl", "pm"}
+        tau^2 estimator.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``claim_id``, ``analysis``, ``k``, ``estimate``, ``ci_low``, ``ci_high``, ``i2``; empty
+        when no claim has two or more trials with effect sizes.
+    """
+    from .effects import leave_one_out, pool_random_effects
+
+    cols = ["claim_id", "analysis", "k", "estimate", "ci_low", "ci_high", "i2"]
+    rows = []
+    for claim_id, grp in _claim_effects(links, outcomes).groupby("claim_id", sort=True):
+        subsets = {"all trials": grp, "randomised only": grp.loc[grp["randomised"]]}
+        for name, sub in subsets.items():
+            if len(sub) >= 2:
+                r = pool_random_effects(sub["g"].to_numpy(), sub["var_g"].to_numpy(), sub["study_id"].tolist(), method=method)
+                rows.append([claim_id, name, r.k, r.estimate, r.ci_low, r.ci_high, r.i2])
+                if name == "all trials":
+                    for loo in leave_one_out(r).itertuples():
+                        rows.append([claim_id, f"without {loo.omitted}", r.k - 1, loo.estimate, loo.ci_low, loo.ci_high, loo.i2])
+    return pd.DataFrame(rows, columns=cols)

@@ -89,7 +89,7 @@ STUDIES_SCHEMA = pa.DataFrameSchema(
             pa.Check.in_range(1900, _dt.date.today().year, error="year must be a 4-digit year, not in the future"),
             nullable=True,
         ),
-        "title": _text(500, nullable=False),
+        "title": _text(500),
         "journal": _text(300),
         "doi": pa.Column(str, pa.Check.str_matches(DOI, error="not a DOI (expected 10.NNNN/suffix, no https://doi.org/)"), nullable=True),
         "pmid": pa.Column(str, pa.Check.str_matches(PMID, error="not a PMID (expected up to 9 digits)"), nullable=True),

@@ -1,0 +1,279 @@
+"""Build the whole review into ``reports/``: notebooks, per-claim reports, HTML, CSV results.
+
+Everything is written into a staging folder next to the output folder and swapped into place
+only when every step succeeded, so a failed or interrupted build leaves the previous reports
+intact and never a half-written file.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .paths import project_root
+
+__all__ = ["NOTEBOOKS", "KERNEL_NAME", "BuildError", "build_review", "write_results", "export_html", "swap_into_place"]
+
+NOTEBOOKS = ("01_claims", "02_studies", "03_evidence_by_claim", "04_effects")
+CLAIM_NOTEBOOK = "claim_report"
+#: The project's kernel, registered inside its virtual environment by ``review.py``.
+KERNEL_NAME = "evidence-review"
+
+_TOGGLE = """
+<style>body:not(.show-code) .jp-CodeCell .jp-Cell-inputWrapper{display:none}
+#toggle-code{position:fixed;top:8px;right:8px;z-index:10;font-size:12px}</style>
+<script>function toggleCode(){document.body.classList.toggle('show-code')}</script>
+"""
+_BUTTON = '<button id="toggle-code" onclick="toggleCode()">Show/hide code</button>'
+
+
+class BuildError(RuntimeError):
+    """A notebook failed; the message names the notebook and the failing cell."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook execution."""
+
+    source: Path
+    target: Path
+    parameters: dict
+    title: str
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
+    """Export an executed notebook to self-contained HTML (figures embedded, code hidden by default).
+
+    Parameters
+    ----------
+    notebook_path : Path
+        Executed notebook.
+    html_path : Path
+        Where to write the HTML.
+    title : str
+        Page title.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(template_name="lab")
+    body, _ = exporter.from_notebook_node(nb)
+    body = body.replace("</head>", _TOGGLE + "</head>", 1).replace("<body", "<body", 1)
+    body = body.replace("</body>", _BUTTON + "</body>", 1)
+    _atomic_write_text(html_path, body)
+
+
+def run_notebook(job: Job) -> Path:
+    """Execute one notebook with papermill, then export it to HTML next to it.
+
+    Parameters
+    ----------
+    job : Job
+
+    Returns
+    -------
+    Path
+        The executed notebook.
+
+    Raises
+    ------
+    BuildError
+        Naming the notebook and the failing cell.
+    """
+    import papermill as pm
+
+    job.target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(
+            str(job.source),
+            str(job.target),
+            parameters=job.parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(project_root()),
+            progress_bar=False,
+            log_output=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        raise BuildError(
+            f"notebook {job.source.name} failed at cell {exc.exec_count} (index {exc.cell_index}): {exc.ename}: {exc.evalue}"
+        ) from None
+    export_html(job.target, job.target.with_suffix(".html"), job.title)
+    return job.target
+
+
+def write_results(review, folder: Path) -> list[Path]:
+    """Write the machine-readable results (claims, verdicts, links) as CSV, deterministically.
+
+    Parameters
+    ----------
+    review : evidence_review.pipeline.Review
+    folder : Path
+
+    Returns
+    -------
+    list of Path
+    """
+    syn = review.synthesis
+    tables = {
+        "claims.csv": review.evidence.claims,
+        "verdicts.csv": syn["verdicts"],
+        "evidence_links.csv": syn["links"][
+            ["claim_id", "outcome_id", "study_id", "trial_group", "outcome_domain", "proxy_outcome", "directness",
+             "controlled", "direction", "rationale"]
+        ],
+        "trial_directions.csv": syn["trials"],
+    }
+    written = []
+    for name, frame in tables.items():
+        text = frame.to_csv(index=False, lineterminator="\n", float_format="%.6g")
+        _atomic_write_text(folder / name, text)
+        written.append(folder / name)
+    return written
+
+
+def _index_html(entries: list[tuple[str, str]], claim_entries: list[tuple[str, str, str]]) -> str:
+    e = html.escape
+    items = "".join(f'<li><a href="{e(href)}">{e(title)}</a></li>' for href, title in entries)
+    claims = "".join(
+        f'<li><a href="{e(href)}">{e(cid)}</a> &mdash; {e(verdict)}</li>' for href, cid, verdict in claim_entries
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Evidence review</title>"
+        "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}</style></head><body>"
+        "<h1>Evidence review: massage for multiple sclerosis</h1>"
+        f"<h2>Review notebooks</h2><ul>{items}</ul>"
+        "<h2>Machine-readable results</h2><ul><li><a href='verdicts.csv'>verdicts.csv</a></li>"
+        "<li><a href='claims.csv'>claims.csv</a></li><li><a href='evidence_links.csv'>evidence_links.csv</a></li></ul>"
+        f"<h2>One report per claim</h2><ul>{claims}</ul></body></html>"
+    )
+
+
+REPORTS_README = """# reports/
+
+Build output only: everything here is rebuilt from `data/` and `src/` by
+
+    python3 review.py build
+
+and is not committed (except this file). Open `index.html` for the review.
+"""
+
+
+def swap_into_place(staging: Path, output: Path) -> None:
+    """Replace ``output`` by ``staging`` with two renames; the old reports survive any failure.
+
+    Parameters
+    ----------
+    staging : Path
+        The complete new reports folder.
+    output : Path
+        The reports folder to replace.
+    """
+    backup = output.with_name(f".{output.name}-backup-{os.getpid()}")
+    if output.exists():
+        os.replace(output, backup)
+    try:
+        os.replace(staging, output)
+    except BaseException:
+        if backup.exists():
+            os.replace(backup, output)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _progress(iterable, total: int, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit="report", disable=None)
+
+
+def build_review(params: dict, source: str = "parameters", jobs: int | None = None, claims: bool = True) -> dict:
+    """Validate the inputs, run every notebook, write HTML and CSV results, then swap them into place.
+
+    Parameters
+    ----------
+    params : dict
+        Review parameters (see :data:`evidence_review.pipeline.PARAMETER_NAMES`); relative paths
+        are taken from the project root.
+    source : str
+        Where the parameters came from (for error messages).
+    jobs : int, optional
+        Parallel workers for the per-claim reports (default: the machine's cores).
+    claims : bool
+        Whether to run one report per claim.
+
+    Returns
+    -------
+    dict
+        Timings in seconds per stage and the output folder.
+
+    Raises
+    ------
+    evidence_review.tables.InputError
+        Bad parameters or data; nothing is written.
+    BuildError
+        A notebook failed; the previous reports are left in place.
+    """
+    from .pipeline import prepare_review
+
+    timings = {}
+    t0 = time.perf_counter()
+    review = prepare_review(source, **{k: v for k, v in params.items() if k != "claim_id"})
+    timings["validate"] = time.perf_counter() - t0
+    output = review.params.output_dir
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = output.with_name(f".{output.name}-staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    resolved = {k: str(getattr(review.params, k)) for k in ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path")}
+    resolved.update(output_dir=str(output), pooling_method=review.params.pooling_method)
+    for key in ("designs", "min_year", "min_n"):
+        if params.get(key) is not None:
+            resolved[key] = list(review.params.designs) if key == "designs" else params[key]
+    nb_dir = project_root() / "notebooks"
+    try:
+        t0 = time.perf_counter()
+        written = write_results(review, staging)
+        timings["results_csv"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        main_jobs = [Job(nb_dir / f"{n}.ipynb", staging / f"{n}.ipynb", resolved, n.replace("_", " ")) for n in NOTEBOOKS]
+        claim_ids = review.evidence.claims["claim_id"].tolist() if claims else []
+        claim_jobs = [
+            Job(nb_dir / f"{CLAIM_NOTEBOOK}.ipynb", staging / "claims" / f"{cid}.ipynb", {**resolved, "claim_id": cid}, f"Claim: {cid}")
+            for cid in claim_ids
+        ]
+        all_jobs = main_jobs + claim_jobs
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(all_jobs)))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(run_notebook, job): job for job in all_jobs}
+            for future in _progress(as_completed(futures), len(futures), "notebooks"):
+                future.result()
+        timings["notebooks"] = time.perf_counter() - t0
+        verdict_of = review.synthesis["verdicts"].set_index("claim_id")["verdict"]
+        index = _index_html(
+            [(f"{n}.html", n.replace("_", " ")) for n in NOTEBOOKS],
+            [(f"claims/{cid}.html", cid, verdict_of[cid].replace("_", " ")) for cid in claim_ids],
+        )
+        _atomic_write_text(staging / "index.html", index)
+        _atomic_write_text(staging / "README.md", REPORTS_README)
+        swap_into_place(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    timings["total"] = sum(timings.values())
+    return {"output": output, "timings": timings, "files": [p.name for p in written]}
