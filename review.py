@@ -3,6 +3,7 @@
 
     python3 review.py build [build options]   # build the review into reports/
     python3 review.py test  [pytest options]  # unit tests + nbval on the executed notebooks
+    python3 review.py refresh                 # re-execute notebooks/ in place after a data change
 
 On first use (and whenever requirements.lock or pyproject.toml change) this creates ``.venv``,
 installs the exact versions of ``requirements.lock`` plus the project itself, and registers the
@@ -23,6 +24,8 @@ VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements.lock"
 KERNEL = "evidence-review"
 STAMP = VENV / ".review-installed"
+#: nbval re-runs the committed, executed notebooks in the project's kernel and compares outputs.
+NBVAL = ["--nbval", "--nbval-kernel-name", KERNEL, "--nbval-sanitize-with", "tests/nbval_sanitize.cfg"]
 
 
 def venv_python() -> Path:
@@ -58,7 +61,7 @@ def ensure_environment() -> Path:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("build", "test", "setup"):
+    if not argv or argv[0] not in ("build", "test", "setup", "refresh"):
         print(__doc__)
         return 2
     py = ensure_environment()
@@ -66,10 +69,10 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
     if command == "setup":
         return 0
-    if command == "build":
-        cmd = [str(py), "-m", "evidence_review.cli", "build", *rest]
+    if command in ("build", "refresh"):
+        cmd = [str(py), "-m", "evidence_review.cli", command, *rest]
     else:
-        cmd = [str(py), "-m", "pytest", *rest]
+        cmd = [str(py), "-m", "pytest", *NBVAL, *rest]
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 

@@ -277,3 +277,49 @@ def build_review(params: dict, source: str = "parameters", jobs: int | None = No
         raise
     timings["total"] = sum(timings.values())
     return {"output": output, "timings": timings, "files": [p.name for p in written]}
+
+
+def _strip_run_metadata(path: Path) -> None:
+    """Drop per-run timestamps and durations so a refresh changes only real outputs."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    _atomic_write_text(path, nbformat.writes(nb) + "\n")
+
+
+def refresh_notebooks(names: list[str] | None = None) -> list[Path]:
+    """Re-execute the source notebooks in place with their default parameters (for nbval).
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Notebook names without ``.ipynb``; default: all review notebooks and ``claim_report``.
+
+    Returns
+    -------
+    list of Path
+        The refreshed notebooks.
+
+    Raises
+    ------
+    BuildError
+        If a notebook fails; the stored notebook is left as it was.
+    """
+    nb_dir = project_root() / "notebooks"
+    done = []
+    for name in names or [*NOTEBOOKS, CLAIM_NOTEBOOK]:
+        source = nb_dir / f"{name}.ipynb"
+        tmp = source.with_name(f".{name}.refresh-{os.getpid()}.ipynb")
+        try:
+            run_notebook(Job(source, tmp, {}, name))
+            _strip_run_metadata(tmp)
+            os.replace(tmp, source)
+        finally:
+            tmp.unlink(missing_ok=True)
+            tmp.with_suffix(".html").unlink(missing_ok=True)
+        done.append(source)
+    return done

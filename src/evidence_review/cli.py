@@ -68,7 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--output", "-o", help="output folder (default: reports/ of the project)")
     b.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook runs (default: number of cores)")
     b.add_argument("--no-claim-reports", action="store_true", help="skip the one-report-per-claim step")
+    r = sub.add_parser("refresh", help="re-execute notebooks/ in place with default parameters (after a data change)")
+    r.add_argument("names", nargs="*", help="notebook names without .ipynb (default: all)")
     args = parser.parse_args(argv)
+    if args.command == "refresh":
+        from .build import refresh_notebooks
+
+        try:
+            for path in refresh_notebooks(args.names or None):
+                print(f"refreshed {path.name}")
+        except BuildError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
     source = "command line"
     try:
         params = {}

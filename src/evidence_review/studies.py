@@ -114,10 +114,10 @@ STUDIES_SCHEMA = pa.DataFrameSchema(
         "notes": _text(),
     },
     checks=[
-        pa.Check(_not_above("n_analysed", "n_randomised"), error="n_analysed is larger than n_randomised"),
+        pa.Check(_not_above("n_analysed", "n_randomised"), error="n_randomised/n_analysed: n_analysed is larger than n_randomised"),
         pa.Check(
             lambda df: (df["directness"] != "indirect") | df["directness_reason"].notna(),
-            error="an indirect study needs a directness_reason",
+            error="directness/directness_reason: an indirect study needs a directness_reason",
         ),
     ],
     strict=True,
@@ -174,8 +174,8 @@ def outcomes_schema(domains: set[str]) -> pa.DataFrameSchema:
             "notes": _text(),
         },
         checks=[
-            pa.Check(_not_above("ci_low", "ci_high"), error="ci_low is above ci_high"),
-            pa.Check(_ci_contains("effect", "ci_low", "ci_high"), error="the CI does not contain its estimate"),
+            pa.Check(_not_above("ci_low", "ci_high"), error="ci_low/ci_high: ci_low is above ci_high"),
+            pa.Check(_ci_contains("effect", "ci_low", "ci_high"), error="effect/ci_low/ci_high: the CI does not contain its estimate"),
         ],
         strict=True,
         coerce=True,
@@ -218,8 +218,8 @@ def reviews_schema(domains: set[str]) -> pa.DataFrameSchema:
             "notes": _text(),
         },
         checks=[
-            pa.Check(_not_above("ci_low", "ci_high"), error="ci_low is above ci_high"),
-            pa.Check(_ci_contains("estimate", "ci_low", "ci_high"), error="the CI does not contain its estimate"),
+            pa.Check(_not_above("ci_low", "ci_high"), error="ci_low/ci_high: ci_low is above ci_high"),
+            pa.Check(_ci_contains("estimate", "ci_low", "ci_high"), error="estimate/ci_low/ci_high: the CI does not contain its estimate"),
         ],
         strict=True,
         coerce=True,

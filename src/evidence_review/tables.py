@@ -17,6 +17,8 @@ import pandera.pandas as pa
 
 __all__ = ["InputError", "Problem", "combine_errors", "read_table", "validate_table", "spreadsheet_row"]
 
+#: Row-level checks name their columns in their error text: "effect/ci_low/ci_high: message".
+ROW_CHECK_SEPARATOR = ": "
 #: Header row is spreadsheet row 1, so the first data row (index 0) is row 2.
 _HEADER_ROWS = 1
 
@@ -44,7 +46,7 @@ class Problem:
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            where.append(f"column '{self.column}'" if "/" not in self.column else f"columns '{self.column}'")
         return (", ".join(where) + ": " if where else "") + self.message
 
 
@@ -184,6 +186,14 @@ def _problems_from_failures(failures: pd.DataFrame, frame: pd.DataFrame) -> list
         index = rec.get("index")
         value = rec.get("failure_case")
         message = _friendly(check)
+        if rec.get("schema_context") == "DataFrameSchema" and ROW_CHECK_SEPARATOR in check:
+            # A row-level check fails once per cell of the row; report it once, on its own columns.
+            if index is None or (isinstance(index, float) and pd.isna(index)):
+                continue
+            columns, message = check.split(ROW_CHECK_SEPARATOR, 1)
+            row = spreadsheet_row(index)
+            problems.setdefault((row, columns, message), Problem(message, row, columns))
+            continue
         if check.startswith("column_in_dataframe") or check.startswith("column_in_schema"):
             column = str(value)
             row = None

@@ -1,0 +1,53 @@
+"""Shared fixtures: a writable copy of the bundled data that a test can break in one place."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evidence_review.paths import project_root
+
+DATA = project_root() / "data"
+FILES = {
+    "claims_path": "claims.csv",
+    "studies_path": "studies.csv",
+    "outcomes_path": "outcomes.csv",
+    "reviews_path": "reviews.csv",
+    "domains_path": "outcome_domains.csv",
+}
+
+
+class DataCopy:
+    """A copy of data/ in a temporary folder, with helpers to edit one table."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        for name in FILES.values():
+            shutil.copy(DATA / name, folder / name)
+
+    def path(self, name: str) -> Path:
+        return self.folder / name
+
+    @property
+    def params(self) -> dict:
+        return {key: str(self.folder / name) for key, name in FILES.items()}
+
+    def read(self, name: str) -> pd.DataFrame:
+        return pd.read_csv(self.path(name), dtype=str, keep_default_na=False)
+
+    def write(self, name: str, frame: pd.DataFrame) -> None:
+        frame.to_csv(self.path(name), index=False)
+
+    def set(self, name: str, row: int, column: str, value: str) -> None:
+        """Set one cell; ``row`` is the 0-based data row (spreadsheet row ``row + 2``)."""
+        frame = self.read(name)
+        frame.loc[row, column] = value
+        self.write(name, frame)
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> DataCopy:
+    return DataCopy(tmp_path)
