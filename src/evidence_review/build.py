@@ -202,7 +202,9 @@ def _progress(iterable, total: int, desc: str):
     return tqdm(iterable, total=total, desc=desc, unit="report", disable=None)
 
 
-def build_review(params: dict, source: str = "parameters", jobs: int | None = None, claims: bool = True) -> dict:
+def build_review(
+    params: dict, source: str = "parameters", jobs: int | None = None, claims: bool | list[str] = True
+) -> dict:
     """Validate the inputs, run every notebook, write HTML and CSV results, then swap them into place.
 
     Parameters
@@ -214,8 +216,8 @@ def build_review(params: dict, source: str = "parameters", jobs: int | None = No
         Where the parameters came from (for error messages).
     jobs : int, optional
         Parallel workers for the per-claim reports (default: the machine's cores).
-    claims : bool
-        Whether to run one report per claim.
+    claims : bool or list of str
+        Run one report per claim (True), none (False), or only for the listed claim ids.
 
     Returns
     -------
@@ -234,6 +236,13 @@ def build_review(params: dict, source: str = "parameters", jobs: int | None = No
     timings = {}
     t0 = time.perf_counter()
     review = prepare_review(source, **{k: v for k, v in params.items() if k != "claim_id"})
+    if isinstance(claims, list):
+        unknown = sorted(set(claims) - set(review.evidence.claims["claim_id"]))
+        if unknown:
+            from .tables import InputError, Problem
+
+            valid = ", ".join(review.evidence.claims["claim_id"])
+            raise InputError(source, [Problem(f"unknown claim_id(s) {unknown}; valid claim_ids: {valid}", column="claims")])
     timings["validate"] = time.perf_counter() - t0
     output = review.params.output_dir
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -252,7 +261,8 @@ def build_review(params: dict, source: str = "parameters", jobs: int | None = No
         timings["results_csv"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         main_jobs = [Job(nb_dir / f"{n}.ipynb", staging / f"{n}.ipynb", resolved, n.replace("_", " ")) for n in NOTEBOOKS]
-        claim_ids = review.evidence.claims["claim_id"].tolist() if claims else []
+        all_ids = review.evidence.claims["claim_id"].tolist()
+        claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
         claim_jobs = [
             Job(nb_dir / f"{CLAIM_NOTEBOOK}.ipynb", staging / "claims" / f"{cid}.ipynb", {**resolved, "claim_id": cid}, f"Claim: {cid}")
             for cid in claim_ids

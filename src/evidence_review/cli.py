@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--output", "-o", help="output folder (default: reports/ of the project)")
     b.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook runs (default: number of cores)")
     b.add_argument("--no-claim-reports", action="store_true", help="skip the one-report-per-claim step")
+    b.add_argument("--claims", help="comma-separated claim ids: only these get a claim report")
     r = sub.add_parser("refresh", help="re-execute notebooks/ in place with default parameters (after a data change)")
     r.add_argument("names", nargs="*", help="notebook names without .ipynb (default: all)")
     args = parser.parse_args(argv)
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             source = args.params
         if args.output:
             params["output_dir"] = str(Path(args.output).resolve())
-        result = build_review(params, source=source, jobs=args.jobs, claims=not args.no_claim_reports)
+        claims = [c.strip() for c in args.claims.split(",") if c.strip()] if args.claims else not args.no_claim_reports
+        result = build_review(params, source=source, jobs=args.jobs, claims=claims)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("Nothing was written; the previous reports are unchanged.", file=sys.stderr)

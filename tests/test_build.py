@@ -1,0 +1,128 @@
+"""The build command: bad input changes nothing, output is escaped, atomic and deterministic."""
+
+import nbformat
+import pytest
+
+from evidence_review import build as build_module
+from evidence_review.build import BuildError, Job, run_notebook, swap_into_place, write_results
+from evidence_review.cli import main
+from evidence_review.pipeline import prepare_review
+
+
+@pytest.fixture
+def previous_reports(tmp_path):
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "verdicts.csv").write_text("previous build\n")
+    return out
+
+
+def snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def write_params(tmp_path, text):
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "yaml_text, expected",
+    [
+        ("designs: [rct, anecdote]\n", "valid designs: systematic_review"),
+        ("min_year: 2999\n", "column 'min_year'"),
+        ("studies_path: no/such/file.csv\n", "column 'studies_path': data file not found"),
+        ("studie_path: data/studies.csv\n", "column 'studie_path': unknown parameter"),
+        ("- just\n- a list\n", "expected a mapping"),
+    ],
+)
+def test_bad_parameters_exit_2_and_leave_reports(tmp_path, previous_reports, capsys, yaml_text, expected):
+    before = snapshot(previous_reports)
+    code = main(["build", "--params", write_params(tmp_path, yaml_text), "--output", str(previous_reports)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "params.yaml" in err and expected in err
+    assert snapshot(previous_reports) == before
+
+
+def test_unknown_claim_in_claims_option(previous_reports, capsys):
+    code = main(["build", "--output", str(previous_reports), "--claims", "fatigue,cures-ms"])
+    assert code == 2
+    assert "unknown claim_id(s) ['cures-ms']; valid claim_ids:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name, row, column, value",
+    [
+        ("claims.csv", 0, "claim_id", "tension-relief"),  # duplicate id
+        ("outcomes.csv", 2, "study_id", "ghost2020"),  # unknown study
+        ("studies.csv", 1, "year", "199"),  # 3-digit year
+    ],
+)
+def test_bad_data_exit_2_and_leave_reports(tmp_path, data_copy, previous_reports, capsys, name, row, column, value):
+    data_copy.set(name, row, column, value)
+    lines = "".join(f"{k}: {v}\n" for k, v in data_copy.params.items())
+    before = snapshot(previous_reports)
+    code = main(["build", "--params", write_params(tmp_path, lines), "--output", str(previous_reports)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{name}" in err and f"row {row + 2}, column '{column}'" in err
+    assert snapshot(previous_reports) == before
+    assert not list(previous_reports.parent.glob(".reports-staging-*"))
+
+
+def test_results_are_deterministic(tmp_path):
+    review = prepare_review()
+    write_results(review, tmp_path / "a")
+    write_results(prepare_review(), tmp_path / "b")
+    a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
+    assert a.keys() == b.keys() and a == b
+    header = (tmp_path / "a" / "verdicts.csv").read_text().splitlines()[0]
+    assert header.startswith("claim_id,verdict,certainty,studies,trials,participants")
+
+
+def test_swap_keeps_old_reports_if_the_move_fails(tmp_path, monkeypatch, previous_reports):
+    staging = tmp_path / "new"
+    staging.mkdir()
+    (staging / "verdicts.csv").write_text("new build\n")
+    real_replace = build_module.os.replace
+
+    def failing(src, dst):
+        if str(src) == str(staging):
+            raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(build_module.os, "replace", failing)
+    with pytest.raises(KeyboardInterrupt):
+        swap_into_place(staging, previous_reports)
+    assert (previous_reports / "verdicts.csv").read_text() == "previous build\n"
+
+
+def test_failing_notebook_names_notebook_and_cell(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": build_module.KERNEL_NAME, "display_name": "x", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise ValueError('broken data')")]
+    source = tmp_path / "broken.ipynb"
+    nbformat.write(nb, source)
+    with pytest.raises(BuildError) as err:
+        run_notebook(Job(source, tmp_path / "out" / "broken.ipynb", {}, "broken"))
+    assert "notebook broken.ipynb failed at cell 2" in str(err.value)
+    assert "ValueError: broken data" in str(err.value)
+
+
+def test_full_build_escapes_csv_text_in_html(tmp_path, data_copy, capsys):
+    """End to end on a copy of the data whose first claim carries a script tag."""
+    frame = data_copy.read("claims.csv")
+    frame.loc[0, "claim"] = "<script>alert('x')</script> Massage does not change the course of MS."
+    data_copy.write("claims.csv", frame)
+    out = tmp_path / "reports"
+    params = write_params(tmp_path, "".join(f"{k}: {v}\n" for k, v in data_copy.params.items()))
+    code = main(["build", "--params", params, "--output", str(out), "--claims", frame.loc[0, "claim_id"]])
+    assert code == 0, capsys.readouterr().err
+    for page in [out / "01_claims.html", out / "claims" / f"{frame.loc[0, 'claim_id']}.html"]:
+        html = page.read_text()
+        assert "&lt;script&gt;alert(" in html
+        assert "<script>alert(" not in html
+    assert (out / "verdicts.csv").is_file() and (out / "index.html").is_file()
+    assert not list(tmp_path.glob(".reports-staging-*"))
