@@ -124,5 +124,7 @@ def test_full_build_escapes_csv_text_in_html(tmp_path, data_copy, capsys):
         html = page.read_text()
         assert "&lt;script&gt;alert(" in html
         assert "<script>alert(" not in html
+        assert 'src="http' not in html  # reads offline: no CDN scripts
+        assert "data:image/png;base64," in html or page.name == "01_claims.html"
     assert (out / "verdicts.csv").is_file() and (out / "index.html").is_file()
     assert not list(tmp_path.glob(".reports-staging-*"))

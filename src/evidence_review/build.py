@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -31,6 +32,7 @@ _TOGGLE = """
 #toggle-code{position:fixed;top:8px;right:8px;z-index:10;font-size:12px}</style>
 <script>function toggleCode(){document.body.classList.toggle('show-code')}</script>
 """
+_CDN_SCRIPT = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>\s*')
 _BUTTON = '<button id="toggle-code" onclick="toggleCode()">Show/hide code</button>'
 
 
@@ -74,7 +76,9 @@ def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
     nb.metadata["title"] = title
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nb)
-    body = body.replace("</head>", _TOGGLE + "</head>", 1).replace("<body", "<body", 1)
+    # The pages are static (tables, embedded PNGs): drop the template's CDN scripts so they read offline.
+    body = _CDN_SCRIPT.sub("", body)
+    body = body.replace("</head>", _TOGGLE + "</head>", 1)
     body = body.replace("</body>", _BUTTON + "</body>", 1)
     _atomic_write_text(html_path, body)
 

@@ -18,6 +18,7 @@ __all__ = [
     "plot_evidence_map",
     "plot_support_by_claim",
     "plot_harvest",
+    "plot_harvest_by_domain",
     "plot_albatross",
     "plot_forest",
 ]
@@ -288,12 +289,41 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
         for xi, label in zip(xs, rows[label_column]):
             ax.text(xi, 0.02, str(label), rotation=90, ha="center", va="bottom", fontsize=6)
         centres.append(x0 + max(len(rows) - 1, 0) / 2)
-        x0 += max(len(rows), 1) + gap
-    ax.set_xticks(centres, [d.replace("_", " ") for d in directions])
+        x0 += max(len(rows), 2) + gap
+    ax.set_xticks(centres, ["benefit", "no diff.", "harm", "unclear"], fontsize=8)
     ax.set_yticks([0.25, 0.5, 1.0], ["uncontrolled", "non-randomised", "randomised"], fontsize=7)
     ax.set_ylim(0, 1.1)
     ax.set_title("Harvest plot: each bar one trial, height = design")
     return ax
+
+
+def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, columns: int = 2):
+    """Harvest plots, one panel per outcome domain with at least ``min_trials`` trials.
+
+    Parameters
+    ----------
+    directions : pandas.DataFrame
+        :func:`evidence_review.engine.domain_directions` output.
+    min_trials : int
+        Domains with fewer trials are left out.
+    columns : int
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    counts = directions["outcome_domain"].value_counts()
+    domains = sorted(counts[counts >= min_trials].index)
+    rows = max(1, -(-len(domains) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(6 * columns, 3 * rows), layout="constrained", squeeze=False)
+    for ax, domain in zip(axes.flat, domains):
+        plot_harvest(directions.loc[directions["outcome_domain"] == domain], ax=ax)
+        ax.set_title(f"{domain} ({counts[domain]} trials)", fontsize=9)
+    for ax in list(axes.flat)[len(domains):]:
+        ax.set_visible(False)
+    fig.suptitle("Effect direction by outcome domain: each bar one trial, height = design", fontsize=10)
+    return fig
 
 
 def plot_albatross(links: pd.DataFrame, ax=None):

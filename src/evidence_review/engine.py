@@ -20,6 +20,7 @@ __all__ = [
     "study_label",
     "link_claims",
     "study_directions",
+    "domain_directions",
     "vote_count",
     "design_weight",
     "grade_certainty",
@@ -221,6 +222,23 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=cols)
+
+
+def domain_directions(links: pd.DataFrame) -> pd.DataFrame:
+    """One direction per outcome domain and trial, for effect-direction (harvest) plots by domain.
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+        :func:`link_claims` output; each outcome row counts once whatever claims it is linked to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`study_directions` columns with ``outcome_domain`` in place of ``claim_id``.
+    """
+    by_domain = links.drop_duplicates("outcome_id").assign(claim_id=lambda d: d["outcome_domain"], proxy_outcome=False)
+    return study_directions(by_domain).rename(columns={"claim_id": "outcome_domain"})
 
 
 def vote_count(directions, expected: str = "benefit") -> dict:
