@@ -273,10 +273,14 @@ def build_review(
         ]
         all_jobs = main_jobs + claim_jobs
         workers = max(1, min(jobs or os.cpu_count() or 1, len(all_jobs)))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        try:
             futures = {pool.submit(run_notebook, job): job for job in all_jobs}
             for future in _progress(as_completed(futures), len(futures), "notebooks"):
                 future.result()
+        finally:
+            # On failure or Ctrl-C, queued notebooks are dropped instead of run to the end.
+            pool.shutdown(wait=True, cancel_futures=True)
         timings["notebooks"] = time.perf_counter() - t0
         verdict_of = review.synthesis["verdicts"].set_index("claim_id")["verdict"]
         index = _index_html(
