@@ -20,7 +20,18 @@ import pandas as pd
 
 from .paths import project_root
 
-__all__ = ["NOTEBOOKS", "KERNEL_NAME", "BuildError", "build_review", "write_results", "export_html", "swap_into_place"]
+__all__ = [
+    "NOTEBOOKS",
+    "KERNEL_NAME",
+    "BuildError",
+    "Job",
+    "build_review",
+    "run_jobs",
+    "write_results",
+    "export_html",
+    "swap_into_place",
+    "refresh_notebooks",
+]
 
 NOTEBOOKS = ("01_claims", "02_studies", "03_evidence_by_claim", "04_effects")
 CLAIM_NOTEBOOK = "claim_report"
@@ -83,12 +94,62 @@ def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
     _atomic_write_text(html_path, body)
 
 
-def run_notebook(job: Job) -> Path:
+#: One kernel per build worker, reused across the notebooks it runs (kernel start-up dominates otherwise).
+_WORKER_KERNEL = None
+
+
+def _worker_kernel():
+    """Start (once per process) and return this process's kernel manager."""
+    global _WORKER_KERNEL
+    if _WORKER_KERNEL is None or not _WORKER_KERNEL.is_alive():
+        from multiprocessing import util
+
+        from jupyter_client.manager import KernelManager
+
+        km = KernelManager(kernel_name=KERNEL_NAME)
+        km.start_kernel(cwd=str(project_root()))
+        # Worker processes skip atexit; multiprocessing finalizers do run when a worker exits.
+        util.Finalize(km, km.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
+        _WORKER_KERNEL = km
+    return _WORKER_KERNEL
+
+
+def _reset_kernel(km) -> None:
+    """Give the next notebook a clean namespace (imports stay cached, so this is cheap)."""
+    kc = km.blocking_client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        kc.execute_interactive("%reset -f\nimport matplotlib.pyplot as _plt; _plt.close('all'); del _plt",
+                               store_history=False, timeout=60, output_hook=lambda msg: None)
+    finally:
+        kc.stop_channels()
+
+
+def _renumber(path: Path) -> None:
+    """Number executed cells 1, 2, ... so outputs do not depend on what the kernel ran before."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.get("execution_count") is not None:
+            count += 1
+            cell.execution_count = count
+            for out in cell.outputs:
+                if "execution_count" in out:
+                    out.execution_count = count
+    _atomic_write_text(path, nbformat.writes(nb) + "\n")
+
+
+def run_notebook(job: Job, reuse_kernel: bool = False) -> Path:
     """Execute one notebook with papermill, then export it to HTML next to it.
 
     Parameters
     ----------
     job : Job
+    reuse_kernel : bool
+        Run in this process's long-lived kernel (reset first) instead of a fresh one.
 
     Returns
     -------
@@ -103,6 +164,11 @@ def run_notebook(job: Job) -> Path:
     import papermill as pm
 
     job.target.parent.mkdir(parents=True, exist_ok=True)
+    engine_kwargs = {}
+    if reuse_kernel:
+        km = _worker_kernel()
+        _reset_kernel(km)
+        engine_kwargs["km"] = km
     try:
         pm.execute_notebook(
             str(job.source),
@@ -112,13 +178,51 @@ def run_notebook(job: Job) -> Path:
             cwd=str(project_root()),
             progress_bar=False,
             log_output=False,
+            **engine_kwargs,
         )
     except pm.PapermillExecutionError as exc:
         raise BuildError(
             f"notebook {job.source.name} failed at cell {exc.exec_count} (index {exc.cell_index}): {exc.ename}: {exc.evalue}"
         ) from None
+    _renumber(job.target)
     export_html(job.target, job.target.with_suffix(".html"), job.title)
     return job.target
+
+
+def _run_in_worker(job: Job) -> Path:
+    return run_notebook(job, reuse_kernel=True)
+
+
+def run_jobs(jobs: list[Job], workers: int | None = None) -> list[Path]:
+    """Run notebook jobs in parallel, one long-lived kernel per worker process, with a progress bar.
+
+    Parameters
+    ----------
+    jobs : list of Job
+    workers : int, optional
+        Worker processes (default: the machine's cores).
+
+    Returns
+    -------
+    list of Path
+        The executed notebooks, in the order of ``jobs``.
+
+    Raises
+    ------
+    BuildError
+        On the first failing notebook; queued notebooks are not run.
+    """
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        futures = {pool.submit(_run_in_worker, job): i for i, job in enumerate(jobs)}
+        done = [None] * len(jobs)
+        for future in _progress(as_completed(futures), len(futures), "notebooks"):
+            done[futures[future]] = future.result()
+        return done
+    finally:
+        # On failure or Ctrl-C, queued notebooks are dropped instead of run to the end.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def write_results(review, folder: Path) -> list[Path]:
@@ -272,15 +376,7 @@ def build_review(
             for cid in claim_ids
         ]
         all_jobs = main_jobs + claim_jobs
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(all_jobs)))
-        pool = ProcessPoolExecutor(max_workers=workers)
-        try:
-            futures = {pool.submit(run_notebook, job): job for job in all_jobs}
-            for future in _progress(as_completed(futures), len(futures), "notebooks"):
-                future.result()
-        finally:
-            # On failure or Ctrl-C, queued notebooks are dropped instead of run to the end.
-            pool.shutdown(wait=True, cancel_futures=True)
+        run_jobs(all_jobs, jobs)
         timings["notebooks"] = time.perf_counter() - t0
         verdict_of = review.synthesis["verdicts"].set_index("claim_id")["verdict"]
         index = _index_html(
