@@ -23,8 +23,12 @@ __all__ = [
     "domain_directions",
     "vote_count",
     "design_weight",
+    "sign_test",
+    "certainty_table",
     "grade_certainty",
+    "verdict_table",
     "decide_verdict",
+    "rationales",
     "pool_claims",
     "synthesise",
     "sensitivity_analyses",
@@ -100,7 +104,9 @@ def study_label(study_id: str) -> str:
     return f"{m.group(1).capitalize()} {m.group(2)}{m.group(3)}" if m else study_id
 
 
-def link_claims(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+def link_claims(
+    claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame, rationale: bool = True
+) -> pd.DataFrame:
     """Link each claim to every outcome row in one of its outcome domains.
 
     Claims about MS itself (``background``) link only to observational studies of MS
@@ -112,61 +118,84 @@ def link_claims(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFr
     ----------
     claims, outcomes, studies : pandas.DataFrame
         The validated tables.
+    rationale : bool
+        Also write the one-sentence ``rationale`` per link (presentation; skip it for speed).
 
     Returns
     -------
     pandas.DataFrame
-        One row per claim x outcome with study characteristics, ``proxy_outcome`` (the outcome
-        domain is not the first one the claim names), ``ms_population``, ``controlled``,
-        ``directness`` (``direct`` or ``indirect``), ``indirect_reason`` and a ``rationale`` sentence.
+        One row per claim x outcome with study characteristics, ``proxy_outcome`` (marked ``~``
+        in the claims file), ``ms_population``, ``controlled``, ``randomised``, ``directness``
+        (``direct`` or ``indirect``), ``indirect_reason`` and, if asked, ``rationale``.
     """
     pairs = explode_domains(claims.loc[claims["testable"]])
     study_cols = [
-        "study_id", "authors", "year", "design", "condition", "intervention", "comparator",
-        "comparator_detail", "n_randomised", "n_analysed", "trial_group", "rob_overall", "rob_tool",
-        "directness", "directness_reason",
+        "study_id", "design", "condition", "intervention", "comparator", "n_randomised", "n_analysed",
+        "trial_group", "rob_overall", "directness", "directness_reason",
     ]
     merged = pairs.merge(claims[["claim_id", "claim_type", "expected_direction"]], on="claim_id").merge(
         outcomes, on="outcome_domain"
     ).merge(studies[study_cols].rename(columns={"directness": "study_directness"}), on="study_id")
-    merged = merged.loc[merged["design"] != "systematic_review"]
-    background = merged["claim_type"] == "background"
-    observational = merged["intervention"] == "no_intervention"
-    merged = merged.loc[background == observational].copy()
+    keep = (merged["design"] != "systematic_review") & (
+        (merged["claim_type"] == "background") == (merged["intervention"] == "no_intervention")
+    )
+    merged = merged.loc[keep].copy()
     merged["participants"] = merged["n_randomised"].fillna(merged["n_analysed"])
     merged["ms_population"] = merged["condition"] == "ms"
     merged["controlled"] = merged["design"].isin(CONTROLLED_DESIGNS) & (merged["basis"] == "between_group")
     merged["randomised"] = merged["design"].isin(RANDOMISED_DESIGNS)
-    reasons = []
-    for row in merged.itertuples():
-        why = []
-        if not row.ms_population:
-            why.append("not people with MS")
-        if row.study_directness == "indirect" and row.ms_population:
-            why.append(str(row.directness_reason) if isinstance(row.directness_reason, str) else "indirect intervention")
-        if row.proxy_outcome:
-            why.append(f"{row.outcome_domain} is a proxy for the named outcome")
-        reasons.append("; ".join(why))
-    merged["indirect_reason"] = reasons
+    parts = [
+        pd.Series(np.where(merged["ms_population"], "", "not people with MS"), index=merged.index),
+        pd.Series(np.where(merged["ms_population"] & (merged["study_directness"] == "indirect"),
+                           merged["directness_reason"].fillna("indirect intervention").astype(str), ""), index=merged.index),
+        pd.Series(np.where(merged["proxy_outcome"], merged["outcome_domain"] + " is a proxy for the named outcome", ""),
+                  index=merged.index),
+    ]
+    merged["indirect_reason"] = _join_nonempty(parts, "; ")
     merged["directness"] = np.where(merged["indirect_reason"] == "", "direct", "indirect")
-    merged["rationale"] = [_rationale(r) for r in merged.to_dict("records")]
-    order = ["claim_id", "study_id", "outcome_id"]
-    return merged.sort_values(order, kind="stable").reset_index(drop=True)
+    merged = merged.sort_values(["claim_id", "study_id", "outcome_id"], kind="stable").reset_index(drop=True)
+    if rationale:
+        merged["rationale"] = rationales(merged)
+    return merged
 
 
-def _rationale(row: dict) -> str:
-    n = row.get("participants")
-    n_text = f", n={int(n)}" if n is not None and not pd.isna(n) else ""
-    stat = ""
-    if row.get("p_value") is not None and not pd.isna(row.get("p_value")):
-        op = row.get("p_operator") if isinstance(row.get("p_operator"), str) else "="
-        stat = f", p{op}{row['p_value']:g}"
-    basis = "between groups" if row["basis"] == "between_group" else "before vs after"
+def _join_nonempty(parts: list[pd.Series], sep: str) -> pd.Series:
+    out = parts[0].astype(str)
+    for part in parts[1:]:
+        part = part.astype(str)
+        out = out + np.where((out != "") & (part != ""), sep, "") + part
+    return out
+
+
+def rationales(links: pd.DataFrame) -> pd.Series:
+    """One sentence per link saying which study found what, e.g. "Negahban 2013, RCT, n=48: ...".
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+        :func:`link_claims` output.
+
+    Returns
+    -------
+    pandas.Series
+    """
+    ids = links["study_id"].astype(str)
+    parts = ids.str.extract(r"^([a-z]+)(\d{4}[a-z]?)$")
+    label = (parts[0].str.capitalize() + " " + parts[1]).fillna(ids)
+    n = links["participants"]
+    n_text = pd.Series(np.where(n.notna(), ", n=" + n.astype("Float64").round().astype("Int64").astype(str), ""), index=links.index)
+    p = links["p_value"]
+    p_text = pd.Series(np.where(p.notna(), ", p" + links["p_operator"].fillna("=").astype(str) + p.map("{:g}".format), ""),
+                       index=links.index)
+    basis = np.where(links["basis"] == "between_group", "between groups", "before vs after")
     return (
-        f"{study_label(row['study_id'])}, {_DESIGN_LABEL.get(row['design'], row['design'])}{n_text}: "
-        f"{row['instrument']} ({row['outcome_domain']}) {_DIRECTION_TEXT[row['direction']]} "
-        f"({basis}; {row['comparison']}{stat})"
+        label + ", " + links["design"].map(_DESIGN_LABEL).fillna(links["design"]) + n_text + ": "
+        + links["instrument"].astype(str) + " (" + links["outcome_domain"] + ") "
+        + links["direction"].map(_DIRECTION_TEXT) + " (" + basis + "; " + links["comparison"].astype(str) + p_text + ")"
     )
+
+
+_DIRECTIONS = ["benefit", "no_difference", "harm", "unclear"]
 
 
 def study_directions(links: pd.DataFrame) -> pd.DataFrame:
@@ -185,43 +214,30 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``claim_id``, ``trial_group``, ``direction``, ``participants``, ``design``, ``comparator``,
-        ``randomised``, ``controlled``, ``ms_population``, ``directness``, ``rob_overall``.
+        ``randomised``, ``controlled``, ``ms_population``, ``directness``, ``rob_overall``, ``study_id``.
     """
     cols = ["claim_id", "trial_group", "direction", "participants", "design", "comparator", "randomised",
             "controlled", "ms_population", "directness", "rob_overall", "study_id"]
     if links.empty:
         return pd.DataFrame(columns=cols)
-    ranked = links.assign(
-        _tier=(links["basis"] != "between_group").astype(int) * 2 + links["proxy_outcome"].astype(int)
+    keys = ["claim_id", "trial_group"]
+    tier = (links["basis"] != "between_group").astype(int) * 2 + links["proxy_outcome"].astype(int)
+    best = links.loc[tier == tier.groupby([links[k] for k in keys]).transform("min")]
+    counts = pd.crosstab([best["claim_id"], best["trial_group"]], best["direction"]).reindex(columns=_DIRECTIONS, fill_value=0)
+    decisive = counts[["benefit", "no_difference", "harm"]].to_numpy()
+    top = decisive.max(axis=1)
+    ties = (decisive == top[:, None]).sum(axis=1)
+    direction = np.where((top > 0) & (ties == 1), np.array(["benefit", "no_difference", "harm"])[decisive.argmax(axis=1)], "unclear")
+    first = best.sort_values(keys + ["randomised", "participants"], ascending=[True, True, False, False],
+                             kind="stable", na_position="last").drop_duplicates(keys)
+    agg = best.assign(_direct=best["directness"] == "direct").groupby(keys, sort=True).agg(
+        participants=("participants", "max"), randomised=("randomised", "any"), controlled=("controlled", "any"),
+        ms_population=("ms_population", "all"), _direct=("_direct", "any"),
     )
-    best = ranked.loc[ranked.groupby(["claim_id", "trial_group"])["_tier"].transform("min") == ranked["_tier"]]
-    rows = []
-    for (claim_id, trial), grp in best.groupby(["claim_id", "trial_group"], sort=True):
-        counts = grp["direction"].value_counts()
-        decisive = counts.drop("unclear", errors="ignore")
-        if decisive.empty:
-            direction = "unclear"
-        else:
-            top = decisive[decisive == decisive.max()]
-            direction = top.index[0] if len(top) == 1 else "unclear"
-        first = grp.sort_values(["randomised", "participants"], ascending=False, kind="stable").iloc[0]
-        rows.append(
-            {
-                "claim_id": claim_id,
-                "trial_group": trial,
-                "direction": direction,
-                "participants": grp["participants"].max(),
-                "design": first["design"],
-                "comparator": first["comparator"],
-                "randomised": bool(grp["randomised"].any()),
-                "controlled": bool(grp["controlled"].any()),
-                "ms_population": bool(grp["ms_population"].all()),
-                "directness": "direct" if (grp["directness"] == "direct").any() else "indirect",
-                "rob_overall": first["rob_overall"],
-                "study_id": first["study_id"],
-            }
-        )
-    return pd.DataFrame(rows, columns=cols)
+    out = agg.join(first.set_index(keys)[["design", "comparator", "rob_overall", "study_id"]])
+    out["direction"] = pd.Series(direction, index=counts.index).reindex(out.index)
+    out["directness"] = np.where(out["_direct"], "direct", "indirect")
+    return out.reset_index()[cols]
 
 
 def domain_directions(links: pd.DataFrame) -> pd.DataFrame:
@@ -239,6 +255,26 @@ def domain_directions(links: pd.DataFrame) -> pd.DataFrame:
     """
     by_domain = links.drop_duplicates("outcome_id").assign(claim_id=lambda d: d["outcome_domain"], proxy_outcome=False)
     return study_directions(by_domain).rename(columns={"claim_id": "outcome_domain"})
+
+
+def sign_test(benefit, harm) -> np.ndarray:
+    """Two-sided sign test of benefit against harm counts (exact binomial, p = 0.5), vectorised.
+
+    Parameters
+    ----------
+    benefit, harm : array_like of int
+
+    Returns
+    -------
+    numpy.ndarray
+        p-values; NaN where no result has a sign.
+    """
+    b = np.asarray(benefit, dtype=float)
+    n = b + np.asarray(harm, dtype=float)
+    k = np.minimum(b, n - b)
+    with np.errstate(invalid="ignore"):
+        p = np.minimum(1.0, 2.0 * stats.binom.cdf(k, n, 0.5))
+    return np.where(n > 0, p, np.nan)
 
 
 def vote_count(directions, expected: str = "benefit") -> dict:
@@ -261,141 +297,205 @@ def vote_count(directions, expected: str = "benefit") -> dict:
         expected direction), ``disagree`` and ``sign_test_p`` (NaN when no trial has a sign).
     """
     directions = list(directions)
-    counts = {d: directions.count(d) for d in ("benefit", "no_difference", "harm", "unclear")}
-    signed = counts["benefit"] + counts["harm"]
-    p = float(stats.binomtest(counts["benefit"], signed, 0.5).pvalue) if signed else float("nan")
+    counts = {d: directions.count(d) for d in _DIRECTIONS}
     decisive = counts["benefit"] + counts["no_difference"] + counts["harm"]
     agree = counts[expected]
+    p = float(sign_test([counts["benefit"]], [counts["harm"]])[0])
     return {**counts, "agree": agree, "disagree": decisive - agree, "sign_test_p": p}
 
 
-def _share(mask: pd.Series, weights: pd.Series) -> float:
-    total = weights.sum()
-    return float(weights[mask].sum() / total) if total > 0 else float(mask.mean()) if len(mask) else 0.0
+def _by_claim(trials: pd.DataFrame, claim_ids) -> pd.DataFrame:
+    """Per-claim sums that the certainty and verdict rules need (vectorised)."""
+    t = trials.assign(
+        _w=trials["participants"].astype("float64").fillna(1).clip(lower=1),
+        _n=trials["participants"].astype("float64").fillna(0),
+    )
+    t = t.assign(
+        _w_high=t["_w"] * (t["rob_overall"] == "high"),
+        _w_concern=t["_w"] * t["rob_overall"].isin(["high", "some_concerns"]),
+        _w_direct=t["_w"] * (t["directness"] == "direct"),
+        _small=t["_n"] < SMALL_TRIAL,
+        _weak=t["comparator"].isin(WEAK_COMPARATORS),
+    )
+    for d in _DIRECTIONS:
+        t[d] = t["direction"] == d
+    t["_weak_benefit"] = t["benefit"] & t["_weak"]
+    t["_strong_no_diff"] = ~t["_weak"] & t["no_difference"]
+    g = t.groupby("claim_id").agg(
+        k=("trial_group", "size"), w=("_w", "sum"), n=("_n", "sum"), w_high=("_w_high", "sum"),
+        w_concern=("_w_concern", "sum"), w_direct=("_w_direct", "sum"), randomised=("randomised", "any"),
+        ms=("ms_population", "any"), all_small=("_small", "all"), benefit=("benefit", "sum"),
+        no_difference=("no_difference", "sum"), harm=("harm", "sum"), unclear=("unclear", "sum"),
+        weak_benefit=("_weak_benefit", "sum"), strong_no_diff=("_strong_no_diff", "sum"),
+    )
+    g["directions"] = (g[["benefit", "no_difference", "harm"]] > 0).sum(axis=1)
+    return g.reindex(pd.Index(claim_ids, name="claim_id"))
 
 
-def grade_certainty(trials: pd.DataFrame, pooled: dict | None = None) -> tuple[str, list[str]]:
-    """GRADE-style certainty of the evidence for one claim.
+def certainty_table(trials: pd.DataFrame, claim_ids, pooled: pd.DataFrame | None = None) -> pd.DataFrame:
+    """GRADE-style certainty for many claims at once (rules in ``docs/methods.md``).
 
-    Start ``high`` when any randomised trial contributes, ``low`` otherwise; then rate down for
-    risk of bias, inconsistency, indirectness, imprecision and publication bias (rules in
-    ``docs/methods.md``).
+    Start ``high`` when any randomised trial contributes, ``low`` otherwise; rate down for risk of
+    bias, inconsistency, indirectness, imprecision and publication bias, each with a reason.
 
     Parameters
     ----------
     trials : pandas.DataFrame
-        Output of :func:`study_directions` for one claim (the evidence the verdict rests on).
+        Claim x trial rows (:func:`study_directions`) that each claim's certainty rests on.
+    claim_ids : sequence of str
+        The claims to grade (claims without trials get ``very_low``).
+    pooled : pandas.DataFrame, optional
+        ``claim_id`` with ``i2``, ``ci_low``, ``ci_high`` of the claim's pooled analysis.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``claim_id``: ``certainty`` and ``reasons`` (a list of sentences).
+    """
+    g = _by_claim(trials, claim_ids)
+    if pooled is not None and not pooled.empty:
+        g = g.join(pooled.set_index("claim_id")[["i2", "ci_low", "ci_high"]])
+    else:
+        g = g.assign(i2=np.nan, ci_low=np.nan, ci_high=np.nan)
+    rows = {}
+    for claim_id, r in g.iterrows():
+        if pd.isna(r["k"]) or r["k"] == 0:
+            rows[claim_id] = ("very_low", ["No studies: certainty cannot be above very low."])
+            continue
+        level = 4 if r["randomised"] else 2
+        reasons = ["Starts high: randomised evidence." if r["randomised"] else "Starts low: no randomised evidence."]
+        high, concern, direct = r["w_high"] / r["w"], r["w_concern"] / r["w"], r["w_direct"] / r["w"]
+        if high >= 0.5:
+            level -= 2
+            reasons.append(f"Risk of bias: very serious (-2), {high:.0%} of participants in high-risk studies.")
+        elif concern >= 0.5:
+            level -= 1
+            reasons.append(f"Risk of bias: serious (-1), {concern:.0%} of participants in studies with some concerns or high risk.")
+        if not pd.isna(r["i2"]) and r["i2"] >= 50:
+            level -= 1
+            reasons.append(f"Inconsistency: serious (-1), I^2 = {r['i2']:.0f}%.")
+        elif r["directions"] > 1:
+            level -= 1
+            reasons.append("Inconsistency: serious (-1), studies point in different directions.")
+        if not r["ms"]:
+            level -= 2
+            reasons.append("Indirectness: very serious (-2), no study in people with MS.")
+        elif direct < 0.5:
+            level -= 1
+            reasons.append(f"Indirectness: serious (-1), only {direct:.0%} of participants from direct evidence.")
+        crosses = bool(r["ci_low"] < 0 < r["ci_high"])
+        if r["n"] < VERY_SMALL_PARTICIPANTS:
+            level -= 2
+            reasons.append(f"Imprecision: very serious (-2), {r['n']:.0f} participants in all.")
+        elif r["n"] < OIS_PARTICIPANTS or crosses:
+            level -= 1
+            why = (f"{r['n']:.0f} participants, below the {OIS_PARTICIPANTS} of the optimal information size"
+                   if r["n"] < OIS_PARTICIPANTS else "the pooled CI includes no effect")
+            reasons.append(f"Imprecision: serious (-1), {why}.")
+        if r["k"] >= 2 and r["all_small"] and r["benefit"] == r["k"]:
+            level -= 1
+            reasons.append("Publication bias: suspected (-1), only small studies, all favourable.")
+        rows[claim_id] = (CERTAINTY_LEVELS[4 - max(level, 1)], reasons)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["certainty", "reasons"]).rename_axis("claim_id")
+
+
+def grade_certainty(trials: pd.DataFrame, pooled: dict | None = None) -> tuple[str, list[str]]:
+    """GRADE-style certainty of the evidence for one claim (see :func:`certainty_table`).
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        :func:`study_directions` rows for one claim.
     pooled : dict, optional
         The claim's pooled analysis (keys ``i2``, ``ci_low``, ``ci_high``), if any.
 
     Returns
     -------
     certainty : str
-        ``high``, ``moderate``, ``low`` or ``very_low``.
     reasons : list of str
-        One sentence per rating decision.
     """
-    if trials.empty:
-        return "very_low", ["No studies: certainty cannot be above very low."]
-    weights = trials["participants"].fillna(1).astype(float).clip(lower=1)
-    randomised = trials["randomised"].astype(bool)
-    level = 4 if randomised.any() else 2
-    reasons = ["Starts high: randomised evidence." if randomised.any() else "Starts low: no randomised evidence."]
+    t = trials.assign(claim_id="claim", trial_group=[f"t{i}" for i in range(len(trials))])
+    p = pd.DataFrame([{**pooled, "claim_id": "claim"}]) if pooled else None
+    row = certainty_table(t, ["claim"], p).loc["claim"]
+    return row["certainty"], row["reasons"]
 
-    high_rob = _share(trials["rob_overall"] == "high", weights)
-    concerns = _share(trials["rob_overall"].isin(["high", "some_concerns"]), weights)
-    if high_rob >= 0.5:
-        level -= 2
-        reasons.append(f"Risk of bias: very serious (-2), {high_rob:.0%} of participants in high-risk studies.")
-    elif concerns >= 0.5:
-        level -= 1
-        reasons.append(f"Risk of bias: serious (-1), {concerns:.0%} of participants in studies with some concerns or high risk.")
 
-    decisive = trials.loc[trials["direction"] != "unclear", "direction"]
-    i2 = pooled.get("i2") if pooled else None
-    if i2 is not None and not pd.isna(i2) and i2 >= 50:
-        level -= 1
-        reasons.append(f"Inconsistency: serious (-1), I^2 = {i2:.0f}%.")
-    elif decisive.nunique() > 1:
-        level -= 1
-        reasons.append("Inconsistency: serious (-1), studies point in different directions.")
+def verdict_table(claims: pd.DataFrame, basis: pd.DataFrame, linked_claims: set) -> pd.DataFrame:
+    """Verdict on the fixed scale for many claims at once (rules in ``docs/methods.md``).
 
-    direct_share = _share(trials["directness"] == "direct", weights)
-    if not trials["ms_population"].any():
-        level -= 2
-        reasons.append("Indirectness: very serious (-2), no study in people with MS.")
-    elif direct_share < 0.5:
-        level -= 1
-        reasons.append(f"Indirectness: serious (-1), only {direct_share:.0%} of participants from direct evidence.")
+    Parameters
+    ----------
+    claims : pandas.DataFrame
+        Claims with ``claim_id``, ``testable``, ``claim_type`` and ``expected_direction``.
+    basis : pandas.DataFrame
+        Claim x trial rows the verdicts may rest on (direct, and controlled unless the claim is
+        about MS itself).
+    linked_claims : set of str
+        Claims with at least one linked result (to tell ``insufficient`` from ``no_evidence``).
 
-    total = float(trials["participants"].fillna(0).sum())
-    crosses = pooled is not None and pooled.get("ci_low", np.nan) < 0 < pooled.get("ci_high", np.nan)
-    if total < VERY_SMALL_PARTICIPANTS:
-        level -= 2
-        reasons.append(f"Imprecision: very serious (-2), {total:.0f} participants in all.")
-    elif total < OIS_PARTICIPANTS or crosses:
-        level -= 1
-        why = f"{total:.0f} participants, below the {OIS_PARTICIPANTS} of the optimal information size" if total < OIS_PARTICIPANTS else "the pooled CI includes no effect"
-        reasons.append(f"Imprecision: serious (-1), {why}.")
-
-    small = trials["participants"].fillna(0) < SMALL_TRIAL
-    if len(trials) >= 2 and small.all() and (decisive == "benefit").all() and len(decisive) == len(trials):
-        level -= 1
-        reasons.append("Publication bias: suspected (-1), only small studies, all favourable.")
-
-    level = max(level, 1)
-    return CERTAINTY_LEVELS[4 - level], reasons
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``claim_id``: ``verdict``, ``reasons`` (list), ``agree``, ``disagree``.
+    """
+    g = _by_claim(basis, claims["claim_id"]).fillna({"k": 0, "n": 0})
+    rows = {}
+    for c in claims.itertuples(index=False):
+        r = g.loc[c.claim_id]
+        expected = c.expected_direction
+        decisive = 0 if r["k"] == 0 else r["benefit"] + r["no_difference"] + r["harm"]
+        agree = 0 if r["k"] == 0 else r[expected]
+        result = None
+        if not c.testable:
+            result = ("not_testable", ["Advice or a statement no study could test as worded."])
+        elif c.claim_id not in linked_claims:
+            result = ("no_evidence", ["No included study measured this outcome."])
+        elif r["k"] == 0:
+            what = "direct studies of people with MS" if c.claim_type == "background" else "controlled studies in people with MS"
+            result = ("insufficient", [f"No {what}; only uncontrolled or indirect evidence."])
+        elif decisive == 0:
+            result = ("insufficient", ["The studies do not report a direction of effect."])
+        elif c.claim_type != "background" and r["k"] == 1 and r["n"] < SMALL_TRIAL:
+            result = ("insufficient", [f"A single small controlled study ({r['n']:.0f} participants)."])
+        else:
+            share = agree / decisive
+            summary = f"{agree:.0f} of {decisive:.0f} studies with a direction found {expected.replace('_', ' ')}."
+            if share >= 0.75:
+                if expected == "benefit" and r["weak_benefit"] == r["benefit"] and r["strong_no_diff"] > 0:
+                    result = ("mixed", [summary, "The benefit shows only against usual care or waiting list, not against sham or active controls."])
+                else:
+                    result = ("supported", [summary])
+            elif share <= 0.25:
+                why = ("Controlled studies in MS found no benefit (or none beyond sham/active control)."
+                       if expected == "benefit" else "The evidence does not bear the statement out.")
+                result = ("not_supported", [summary, why])
+            else:
+                result = ("mixed", [summary, "The studies disagree."])
+        rows[c.claim_id] = (*result, int(agree), int(decisive - agree))
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["verdict", "reasons", "agree", "disagree"]).rename_axis("claim_id")
 
 
 def decide_verdict(claim: pd.Series, trials: pd.DataFrame, all_links: pd.DataFrame) -> tuple[str, list[str]]:
-    """Verdict on the fixed scale for one claim (rules in ``docs/methods.md``).
+    """Verdict on the fixed scale for one claim (see :func:`verdict_table`).
 
     Parameters
     ----------
     claim : pandas.Series
         One row of the claims table.
     trials : pandas.DataFrame
-        :func:`study_directions` output for this claim, restricted to the evidence the verdict
-        may rest on (direct, and controlled unless the claim is about MS itself).
+        :func:`study_directions` rows for this claim that the verdict may rest on.
     all_links : pandas.DataFrame
         Every link of this claim (to tell ``insufficient`` from ``no_evidence``).
 
     Returns
     -------
     verdict : str
-        One of :data:`evidence_review.vocab.VERDICTS`.
     reasons : list of str
     """
-    if not claim["testable"]:
-        return "not_testable", ["Advice or a statement no study could test as worded."]
-    if all_links.empty:
-        return "no_evidence", ["No included study measured this outcome."]
-    background = claim["claim_type"] == "background"
-    if trials.empty:
-        what = "direct studies of people with MS" if background else "controlled studies in people with MS"
-        return "insufficient", [f"No {what}; only uncontrolled or indirect evidence."]
-    votes = vote_count(trials["direction"], claim["expected_direction"])
-    decisive = votes["agree"] + votes["disagree"]
-    n = float(trials["participants"].fillna(0).sum())
-    if decisive == 0:
-        return "insufficient", ["The studies do not report a direction of effect."]
-    if not background and len(trials) == 1 and n < SMALL_TRIAL:
-        return "insufficient", [f"A single small controlled study ({n:.0f} participants)."]
-    share = votes["agree"] / decisive
-    expected = claim["expected_direction"]
-    summary = f"{votes['agree']} of {decisive} studies with a direction found {expected.replace('_', ' ')}."
-    if share >= 0.75:
-        if expected == "benefit":
-            strong = trials.loc[~trials["comparator"].isin(WEAK_COMPARATORS)]
-            weak_only = (trials.loc[trials["direction"] == "benefit", "comparator"].isin(WEAK_COMPARATORS)).all()
-            if weak_only and (strong["direction"] == "no_difference").any():
-                return "mixed", [summary, "The benefit shows only against usual care or waiting list, not against sham or active controls."]
-        return "supported", [summary]
-    if share <= 0.25:
-        if expected == "benefit":
-            return "not_supported", [summary, "Controlled studies in MS found no benefit (or none beyond sham/active control)."]
-        return "not_supported", [summary, "The evidence does not bear the statement out."]
-    return "mixed", [summary, "The studies disagree."]
+    t = trials.assign(claim_id=claim["claim_id"], trial_group=[f"t{i}" for i in range(len(trials))])
+    linked = {claim["claim_id"]} if len(all_links) else set()
+    row = verdict_table(claim.to_frame().T, t, linked).loc[claim["claim_id"]]
+    return row["verdict"], row["reasons"]
 
 
 def pool_claims(links: pd.DataFrame, outcomes: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
@@ -438,7 +538,9 @@ def pool_claims(links: pd.DataFrame, outcomes: pd.DataFrame, method: str = "dl")
     return out
 
 
-def synthesise(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame, method: str = "dl") -> dict:
+def synthesise(
+    claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame, method: str = "dl", rationale: bool = True
+) -> dict:
     """Run the whole engine: links, per-trial directions, pooling, certainty and verdicts.
 
     Parameters
@@ -447,6 +549,8 @@ def synthesise(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFra
         The validated tables.
     method : {"dl", "pm"}
         tau^2 estimator for pooling.
+    rationale : bool
+        Write a rationale sentence per link (presentation only).
 
     Returns
     -------
@@ -455,60 +559,62 @@ def synthesise(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFra
         ``pooled`` (per claim) and ``verdicts`` (one row per claim, the columns of
         ``reports/verdicts.csv``).
     """
-    links = link_claims(claims, outcomes, studies)
+    links = link_claims(claims, outcomes, studies, rationale=rationale)
     trials = study_directions(links)
     pooled = pool_claims(links, outcomes, method) if not links.empty else pd.DataFrame(columns=["claim_id", "k_effects", "pooling_note"])
-    bg = claims.set_index("claim_id")["claim_type"].eq("background")
-    is_bg = trials["claim_id"].map(bg).astype(bool)
-    trials["basis_for_verdict"] = (trials["directness"] == "direct") & (is_bg | trials["controlled"])
-    rows = []
-    link_groups = dict(tuple(links.groupby("claim_id"))) if not links.empty else {}
-    trial_groups = dict(tuple(trials.groupby("claim_id"))) if not trials.empty else {}
-    pooled_by = pooled.set_index("claim_id") if not pooled.empty else pd.DataFrame()
-    empty_links, empty_trials = links.iloc[0:0], trials.iloc[0:0]
-    for claim in claims.itertuples(index=False):
-        c = pd.Series(claim._asdict())
-        cl = link_groups.get(c["claim_id"], empty_links)
-        ct = trial_groups.get(c["claim_id"], empty_trials)
-        basis = ct.loc[ct["basis_for_verdict"]]
-        p = pooled_by.loc[c["claim_id"]].to_dict() if c["claim_id"] in pooled_by.index else None
-        p_ok = p if p and p.get("k", 0) and not pd.isna(p.get("k")) else None
-        verdict, v_reasons = decide_verdict(c, basis, cl)
-        if verdict in ("not_testable", "no_evidence"):
-            certainty, c_reasons = ("", []) if verdict == "not_testable" else ("very_low", ["No studies."])
-        else:
-            certainty, c_reasons = grade_certainty(basis if not basis.empty else ct, p_ok)
-        votes = vote_count(basis["direction"], c["expected_direction"])
-        rows.append(
-            {
-                "claim_id": c["claim_id"],
-                "verdict": verdict,
-                "certainty": certainty,
-                "studies": int(cl["study_id"].nunique()),
-                "trials": int(ct["trial_group"].nunique()),
-                "participants": int(ct["participants"].fillna(0).sum()),
-                "direct_trials": int((ct["directness"] == "direct").sum()),
-                "controlled_direct_trials": int(ct["basis_for_verdict"].sum()),
-                "results": int(len(cl)),
-                "n_benefit": int((cl["direction"] == "benefit").sum()),
-                "n_no_difference": int((cl["direction"] == "no_difference").sum()),
-                "n_harm": int((cl["direction"] == "harm").sum()),
-                "n_unclear": int((cl["direction"] == "unclear").sum()),
-                "basis_trials_agreeing": votes["agree"],
-                "basis_trials_disagreeing": votes["disagree"],
-                "sign_test_p": votes["sign_test_p"],
-                "pooled_g": p_ok["estimate"] if p_ok else np.nan,
-                "pooled_ci_low": p_ok["ci_low"] if p_ok else np.nan,
-                "pooled_ci_high": p_ok["ci_high"] if p_ok else np.nan,
-                "pooled_k": int(p_ok["k"]) if p_ok else 0,
-                "pooled_i2": p_ok["i2"] if p_ok else np.nan,
-                "pooling_note": p["pooling_note"] if p else "not pooled: no linked results",
-                "verdict_reasons": " ".join(v_reasons),
-                "certainty_reasons": " ".join(c_reasons),
-            }
-        )
-    verdicts = pd.DataFrame(rows)
-    return {"links": links, "trials": trials, "pooled": pooled, "verdicts": verdicts}
+    background = trials["claim_id"].map(claims.set_index("claim_id")["claim_type"].eq("background")).astype(bool)
+    trials["basis_for_verdict"] = (trials["directness"] == "direct") & (background | trials["controlled"])
+    basis = trials.loc[trials["basis_for_verdict"]]
+    ids = claims["claim_id"]
+    has_basis = ids.isin(basis["claim_id"])
+    pooled_ok = pooled.loc[pooled["k_effects"] >= 2] if "k_effects" in pooled else pooled.iloc[0:0]
+    verdicts = verdict_table(claims, basis, set(links["claim_id"]))
+    certainty = pd.concat([
+        certainty_table(basis, ids[has_basis], pooled_ok),
+        certainty_table(trials, ids[~has_basis], pooled_ok),
+    ]).reindex(ids)
+    verdicts = verdicts.reindex(ids)
+    certainty.loc[verdicts["verdict"] == "not_testable", ["certainty"]] = ""
+    certainty.loc[verdicts["verdict"] == "not_testable", "reasons"] = pd.Series([[]] * int((verdicts["verdict"] == "not_testable").sum()),
+                                                                              index=ids[verdicts["verdict"].eq("not_testable").to_numpy()].to_numpy(), dtype=object)
+    no_ev = verdicts["verdict"] == "no_evidence"
+    certainty.loc[no_ev, "reasons"] = pd.Series([["No studies."]] * int(no_ev.sum()), index=ids[no_ev.to_numpy()].to_numpy(), dtype=object)
+
+    per_link = pd.crosstab(links["claim_id"], links["direction"]).reindex(index=ids, columns=_DIRECTIONS, fill_value=0)
+    per_trial = trials.assign(_n=trials["participants"].astype("float64").fillna(0)).groupby("claim_id").agg(
+        trials=("trial_group", "nunique"), participants=("_n", "sum"),
+        direct_trials=("directness", lambda s: int((s == "direct").sum())), controlled_direct_trials=("basis_for_verdict", "sum"),
+    ).reindex(ids)
+    basis_counts = pd.crosstab(basis["claim_id"], basis["direction"]).reindex(index=ids, columns=_DIRECTIONS, fill_value=0)
+    pooled_by = pooled.set_index("claim_id").reindex(ids) if "claim_id" in pooled else pd.DataFrame(index=ids)
+    ok = pooled_by.get("k_effects", pd.Series(0, index=ids)).fillna(0) >= 2
+    out = pd.DataFrame({
+        "claim_id": ids.to_numpy(),
+        "verdict": verdicts["verdict"].to_numpy(),
+        "certainty": certainty["certainty"].to_numpy(),
+        "studies": links.groupby("claim_id")["study_id"].nunique().reindex(ids, fill_value=0).to_numpy(),
+        "trials": per_trial["trials"].fillna(0).astype(int).to_numpy(),
+        "participants": per_trial["participants"].fillna(0).astype(int).to_numpy(),
+        "direct_trials": per_trial["direct_trials"].fillna(0).astype(int).to_numpy(),
+        "controlled_direct_trials": per_trial["controlled_direct_trials"].fillna(0).astype(int).to_numpy(),
+        "results": per_link.sum(axis=1).to_numpy(),
+        "n_benefit": per_link["benefit"].to_numpy(),
+        "n_no_difference": per_link["no_difference"].to_numpy(),
+        "n_harm": per_link["harm"].to_numpy(),
+        "n_unclear": per_link["unclear"].to_numpy(),
+        "basis_trials_agreeing": verdicts["agree"].to_numpy(),
+        "basis_trials_disagreeing": verdicts["disagree"].to_numpy(),
+        "sign_test_p": sign_test(basis_counts["benefit"], basis_counts["harm"]),
+        "pooled_g": np.where(ok, pooled_by.get("estimate", np.nan), np.nan),
+        "pooled_ci_low": np.where(ok, pooled_by.get("ci_low", np.nan), np.nan),
+        "pooled_ci_high": np.where(ok, pooled_by.get("ci_high", np.nan), np.nan),
+        "pooled_k": np.where(ok, pooled_by.get("k", 0), 0).astype(int),
+        "pooled_i2": np.where(ok, pooled_by.get("i2", np.nan), np.nan),
+        "pooling_note": pooled_by.get("pooling_note", pd.Series(index=ids, dtype=object)).fillna("not pooled: no linked results").to_numpy(),
+        "verdict_reasons": verdicts["reasons"].map(" ".join).to_numpy(),
+        "certainty_reasons": certainty["reasons"].map(" ".join).to_numpy(),
+    })
+    return {"links": links, "trials": trials, "pooled": pooled, "verdicts": out}
 
 
 def _claim_effects(links: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
