@@ -133,27 +133,39 @@ def link_claims(
         "study_id", "design", "condition", "intervention", "comparator", "n_randomised", "n_analysed",
         "trial_group", "rob_overall", "directness", "directness_reason",
     ]
-    merged = pairs.merge(claims[["claim_id", "claim_type", "expected_direction"]], on="claim_id").merge(
-        outcomes, on="outcome_domain"
-    ).merge(studies[study_cols].rename(columns={"directness": "study_directness"}), on="study_id")
-    keep = (merged["design"] != "systematic_review") & (
-        (merged["claim_type"] == "background") == (merged["intervention"] == "no_intervention")
+    # Flags are computed once per study and per claim, before the (large) claim x outcome merge.
+    st = studies.loc[studies["design"] != "systematic_review", study_cols].rename(columns={"directness": "study_directness"})
+    st = st.assign(
+        _observational=(st["intervention"] == "no_intervention").to_numpy(),
+        ms_population=(st["condition"] == "ms").to_numpy(),
+        randomised=st["design"].isin(RANDOMISED_DESIGNS).to_numpy(),
+        _controlled_design=st["design"].isin(CONTROLLED_DESIGNS).to_numpy(),
+        participants=st["n_randomised"].fillna(st["n_analysed"]),
+        _indirect_study=(st["study_directness"] == "indirect").to_numpy(),
     )
-    merged = merged.loc[keep].copy()
-    merged["participants"] = merged["n_randomised"].fillna(merged["n_analysed"])
-    merged["ms_population"] = merged["condition"] == "ms"
-    merged["controlled"] = merged["design"].isin(CONTROLLED_DESIGNS) & (merged["basis"] == "between_group")
-    merged["randomised"] = merged["design"].isin(RANDOMISED_DESIGNS)
-    parts = [
-        pd.Series(np.where(merged["ms_population"], "", "not people with MS"), index=merged.index),
-        pd.Series(np.where(merged["ms_population"] & (merged["study_directness"] == "indirect"),
-                           merged["directness_reason"].fillna("indirect intervention").astype(str), ""), index=merged.index),
-        pd.Series(np.where(merged["proxy_outcome"], merged["outcome_domain"] + " is a proxy for the named outcome", ""),
-                  index=merged.index),
-    ]
-    merged["indirect_reason"] = _join_nonempty(parts, "; ")
-    merged["directness"] = np.where(merged["indirect_reason"] == "", "direct", "indirect")
-    merged = merged.sort_values(["claim_id", "study_id", "outcome_id"], kind="stable").reset_index(drop=True)
+    cl = claims[["claim_id", "claim_type", "expected_direction"]].assign(_background=lambda d: (d["claim_type"] == "background").to_numpy())
+    # Free text of the outcomes (notes, source) is not needed per link; it stays one join away.
+    oc = outcomes.drop(columns=[c for c in ("notes", "source_url", "timepoint") if c in outcomes])
+    merged = pairs.merge(cl, on="claim_id").merge(oc, on="outcome_domain").merge(st, on="study_id")
+    merged = merged.loc[merged["_background"].to_numpy() == merged["_observational"].to_numpy()]
+    # Deterministic order (claim, study, outcome) by integer codes: cheaper than sorting strings.
+    order = np.lexsort([pd.factorize(merged[c], sort=True)[0] for c in ("outcome_id", "study_id", "claim_id")])
+    merged = merged.iloc[order].reset_index(drop=True)
+    merged["controlled"] = merged["_controlled_design"].to_numpy() & (merged["basis"] == "between_group").to_numpy()
+    ms = merged["ms_population"].to_numpy()
+    proxy = merged["proxy_outcome"].to_numpy(dtype=bool)
+    indirect_study = merged["_indirect_study"].to_numpy()
+    reason = np.full(len(merged), "", dtype=object)
+    if (~ms).any() or (ms & indirect_study).any() or proxy.any():
+        parts = [
+            pd.Series(np.where(ms, "", "not people with MS")),
+            pd.Series(np.where(ms & indirect_study, merged["directness_reason"].fillna("indirect intervention").astype(str), "")),
+            pd.Series(np.where(proxy, merged["outcome_domain"].astype(str) + " is a proxy for the named outcome", "")),
+        ]
+        reason = _join_nonempty(parts, "; ").to_numpy()
+    merged["indirect_reason"] = reason
+    merged["directness"] = np.where(reason == "", "direct", "indirect")
+    merged = merged.drop(columns=["_background", "_observational", "_controlled_design", "_indirect_study"])
     if rationale:
         merged["rationale"] = rationales(merged)
     return merged
@@ -198,6 +210,11 @@ def rationales(links: pd.DataFrame) -> pd.Series:
 _DIRECTIONS = ["benefit", "no_difference", "harm", "unclear"]
 
 
+def _counts(frame: pd.DataFrame, keys: list[str], column: str, categories: list[str]) -> pd.DataFrame:
+    """Counts of each category per group (a fast crosstab), with every category as a column."""
+    return frame.groupby([*keys, column], sort=True).size().unstack(column, fill_value=0).reindex(columns=categories, fill_value=0)
+
+
 def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     """One direction of effect per claim and trial (papers of one trial counted once).
 
@@ -220,24 +237,40 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
             "controlled", "ms_population", "directness", "rob_overall", "study_id"]
     if links.empty:
         return pd.DataFrame(columns=cols)
-    keys = ["claim_id", "trial_group"]
-    tier = (links["basis"] != "between_group").astype(int) * 2 + links["proxy_outcome"].astype(int)
-    best = links.loc[tier == tier.groupby([links[k] for k in keys]).transform("min")]
-    counts = pd.crosstab([best["claim_id"], best["trial_group"]], best["direction"]).reindex(columns=_DIRECTIONS, fill_value=0)
-    decisive = counts[["benefit", "no_difference", "harm"]].to_numpy()
+    needed = ["claim_id", "trial_group", "basis", "proxy_outcome", "direction", "participants", "randomised",
+              "controlled", "ms_population", "directness", "design", "comparator", "rob_overall", "study_id"]
+    links = links[needed]
+    # One integer per (claim, trial): grouping on it is far cheaper than on two string columns.
+    claim_codes, claim_names = pd.factorize(links["claim_id"], sort=True)
+    trial_codes, trial_names = pd.factorize(links["trial_group"], sort=True)
+    group = claim_codes.astype(np.int64) * len(trial_names) + trial_codes
+    tier = ((links["basis"] != "between_group").to_numpy() * 2 + links["proxy_outcome"].to_numpy().astype(int))
+    order = np.lexsort((tier, group))
+    g_sorted, t_sorted = group[order], tier[order]
+    starts = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
+    best_tier = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    keep = order[t_sorted == t_sorted[best_tier]]
+    best = links.iloc[np.sort(keep)].assign(_group=group[np.sort(keep)])
+    direction_codes = pd.Categorical(best["direction"], categories=_DIRECTIONS).codes
+    uniq, inverse = np.unique(best["_group"].to_numpy(), return_inverse=True)
+    counts = np.zeros((len(uniq), 4), dtype=np.int64)
+    np.add.at(counts, (inverse, direction_codes), 1)
+    decisive = counts[:, :3]
     top = decisive.max(axis=1)
     ties = (decisive == top[:, None]).sum(axis=1)
-    direction = np.where((top > 0) & (ties == 1), np.array(["benefit", "no_difference", "harm"])[decisive.argmax(axis=1)], "unclear")
-    first = best.sort_values(keys + ["randomised", "participants"], ascending=[True, True, False, False],
-                             kind="stable", na_position="last").drop_duplicates(keys)
-    agg = best.assign(_direct=best["directness"] == "direct").groupby(keys, sort=True).agg(
+    direction = np.where((top > 0) & (ties == 1), np.array(_DIRECTIONS[:3])[decisive.argmax(axis=1)], "unclear")
+    first = best.sort_values(["_group", "randomised", "participants"], ascending=[True, False, False],
+                             kind="stable", na_position="last").drop_duplicates("_group").set_index("_group")
+    agg = best.assign(_direct=best["directness"] == "direct").groupby("_group", sort=True).agg(
         participants=("participants", "max"), randomised=("randomised", "any"), controlled=("controlled", "any"),
         ms_population=("ms_population", "all"), _direct=("_direct", "any"),
     )
-    out = agg.join(first.set_index(keys)[["design", "comparator", "rob_overall", "study_id"]])
-    out["direction"] = pd.Series(direction, index=counts.index).reindex(out.index)
+    out = agg.join(first[["design", "comparator", "rob_overall", "study_id"]])
+    out["direction"] = direction
     out["directness"] = np.where(out["_direct"], "direct", "indirect")
-    return out.reset_index()[cols]
+    out["claim_id"] = np.asarray(claim_names)[uniq // len(trial_names)]
+    out["trial_group"] = np.asarray(trial_names)[uniq % len(trial_names)]
+    return out.reset_index(drop=True)[cols]
 
 
 def domain_directions(links: pd.DataFrame) -> pd.DataFrame:
@@ -358,7 +391,7 @@ def certainty_table(trials: pd.DataFrame, claim_ids, pooled: pd.DataFrame | None
     else:
         g = g.assign(i2=np.nan, ci_low=np.nan, ci_high=np.nan)
     rows = {}
-    for claim_id, r in g.iterrows():
+    for claim_id, r in g.to_dict("index").items():
         if pd.isna(r["k"]) or r["k"] == 0:
             rows[claim_id] = ("very_low", ["No studies: certainty cannot be above very low."])
             continue
@@ -438,10 +471,10 @@ def verdict_table(claims: pd.DataFrame, basis: pd.DataFrame, linked_claims: set)
     pandas.DataFrame
         Indexed by ``claim_id``: ``verdict``, ``reasons`` (list), ``agree``, ``disagree``.
     """
-    g = _by_claim(basis, claims["claim_id"]).fillna({"k": 0, "n": 0})
+    by_claim = _by_claim(basis, claims["claim_id"]).fillna({"k": 0, "n": 0}).to_dict("index")
     rows = {}
     for c in claims.itertuples(index=False):
-        r = g.loc[c.claim_id]
+        r = by_claim[c.claim_id]
         expected = c.expected_direction
         decisive = 0 if r["k"] == 0 else r["benefit"] + r["no_difference"] + r["harm"]
         agree = 0 if r["k"] == 0 else r[expected]
@@ -580,12 +613,14 @@ def synthesise(
     no_ev = verdicts["verdict"] == "no_evidence"
     certainty.loc[no_ev, "reasons"] = pd.Series([["No studies."]] * int(no_ev.sum()), index=ids[no_ev.to_numpy()].to_numpy(), dtype=object)
 
-    per_link = pd.crosstab(links["claim_id"], links["direction"]).reindex(index=ids, columns=_DIRECTIONS, fill_value=0)
-    per_trial = trials.assign(_n=trials["participants"].astype("float64").fillna(0)).groupby("claim_id").agg(
+    per_link = _counts(links, ["claim_id"], "direction", _DIRECTIONS).reindex(ids, fill_value=0)
+    per_trial = trials.assign(
+        _n=trials["participants"].astype("float64").fillna(0), _direct=trials["directness"] == "direct"
+    ).groupby("claim_id").agg(
         trials=("trial_group", "nunique"), participants=("_n", "sum"),
-        direct_trials=("directness", lambda s: int((s == "direct").sum())), controlled_direct_trials=("basis_for_verdict", "sum"),
+        direct_trials=("_direct", "sum"), controlled_direct_trials=("basis_for_verdict", "sum"),
     ).reindex(ids)
-    basis_counts = pd.crosstab(basis["claim_id"], basis["direction"]).reindex(index=ids, columns=_DIRECTIONS, fill_value=0)
+    basis_counts = _counts(basis, ["claim_id"], "direction", _DIRECTIONS).reindex(ids, fill_value=0)
     pooled_by = pooled.set_index("claim_id").reindex(ids) if "claim_id" in pooled else pd.DataFrame(index=ids)
     ok = pooled_by.get("k_effects", pd.Series(0, index=ids)).fillna(0) >= 2
     out = pd.DataFrame({
