@@ -28,6 +28,7 @@ __all__ = [
     "build_review",
     "run_jobs",
     "write_results",
+    "write_summary",
     "export_html",
     "swap_into_place",
     "refresh_notebooks",
@@ -226,7 +227,10 @@ def run_jobs(jobs: list[Job], workers: int | None = None) -> list[Path]:
 
 
 def write_results(review, folder: Path) -> list[Path]:
-    """Write the machine-readable results (claims, verdicts, links) as CSV, deterministically.
+    """Write the machine-readable results and exports, deterministically.
+
+    CSV: claims, verdicts, evidence links, trial directions (and the scorecard, if any); JSON:
+    verdicts; BibTeX and RIS: the included studies.
 
     Parameters
     ----------
@@ -237,6 +241,8 @@ def write_results(review, folder: Path) -> list[Path]:
     -------
     list of Path
     """
+    from .exports import studies_bibtex, studies_ris, verdicts_json
+
     syn = review.synthesis
     tables = {
         "claims.csv": review.evidence.claims,
@@ -247,27 +253,62 @@ def write_results(review, folder: Path) -> list[Path]:
         ],
         "trial_directions.csv": syn["trials"],
     }
+    if review.scorecard is not None:
+        tables["scorecard.csv"] = review.scorecard
+    texts = {name: frame.to_csv(index=False, lineterminator="\n", float_format="%.6g") for name, frame in tables.items()}
+    texts["verdicts.json"] = verdicts_json(syn["verdicts"], review.evidence.claims)
+    texts["studies.bib"] = studies_bibtex(review.evidence.studies)
+    texts["studies.ris"] = studies_ris(review.evidence.studies)
     written = []
-    for name, frame in tables.items():
-        text = frame.to_csv(index=False, lineterminator="\n", float_format="%.6g")
+    for name, text in texts.items():
         _atomic_write_text(folder / name, text)
         written.append(folder / name)
     return written
 
 
-def _index_html(entries: list[tuple[str, str]], claim_entries: list[tuple[str, str, str]]) -> str:
+def write_summary(review, folder: Path) -> Path:
+    """Write ``summary.html``: the evidence map, then every claim with its verdict badge.
+
+    Parameters
+    ----------
+    review : evidence_review.pipeline.Review
+    folder : Path
+
+    Returns
+    -------
+    Path
+    """
+    from matplotlib.figure import Figure
+
+    from .charts import plot_evidence_map
+    from .summary import figure_png_base64, summary_html
+
+    syn, claims = review.synthesis, review.evidence.claims
+    fig = Figure(figsize=(9, 0.28 * len(claims) + 2), layout="constrained")
+    plot_evidence_map(syn["verdicts"], syn["trials"], claims, ax=fig.add_subplot())
+    page = summary_html(review.params.title, syn["verdicts"], claims, review.scorecard, figure_png_base64(fig))
+    _atomic_write_text(folder / "summary.html", page)
+    return folder / "summary.html"
+
+
+def _index_html(title: str, entries: list[tuple[str, str]], claim_entries: list[tuple[str, str, str]]) -> str:
     e = html.escape
     items = "".join(f'<li><a href="{e(href)}">{e(title)}</a></li>' for href, title in entries)
     claims = "".join(
         f'<li><a href="{e(href)}">{e(cid)}</a> &mdash; {e(verdict)}</li>' for href, cid, verdict in claim_entries
     )
     return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Evidence review</title>"
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(title)}</title>"
         "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}</style></head><body>"
-        "<h1>Evidence review: massage for multiple sclerosis</h1>"
+        f"<h1>Evidence review: {e(title)}</h1>"
+        "<p><b><a href='summary.html'>One-page summary</a></b> (every claim, its verdict and certainty)</p>"
         f"<h2>Review notebooks</h2><ul>{items}</ul>"
-        "<h2>Machine-readable results</h2><ul><li><a href='verdicts.csv'>verdicts.csv</a></li>"
-        "<li><a href='claims.csv'>claims.csv</a></li><li><a href='evidence_links.csv'>evidence_links.csv</a></li></ul>"
+        "<h2>Machine-readable results and exports</h2><ul>"
+        "<li><a href='verdicts.csv'>verdicts.csv</a>, <a href='verdicts.json'>verdicts.json</a></li>"
+        "<li><a href='claims.csv'>claims.csv</a>, <a href='evidence_links.csv'>evidence_links.csv</a>, "
+        "<a href='trial_directions.csv'>trial_directions.csv</a></li>"
+        "<li>Included studies for reference managers: <a href='studies.bib'>studies.bib</a> (BibTeX), "
+        "<a href='studies.ris'>studies.ris</a> (RIS)</li></ul>"
         f"<h2>One report per claim</h2><ul>{claims}</ul></body></html>"
     )
 
@@ -358,7 +399,8 @@ def build_review(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     resolved = {k: str(getattr(review.params, k)) for k in ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path")}
-    resolved.update(output_dir=str(output), pooling_method=review.params.pooling_method)
+    resolved.update(output_dir=str(output), pooling_method=review.params.pooling_method, title=review.params.title,
+                    scorecard_path=str(review.params.scorecard_path) if review.params.scorecard_path else None)
     for key in ("designs", "min_year", "min_n"):
         if params.get(key) is not None:
             resolved[key] = list(review.params.designs) if key == "designs" else params[key]
@@ -379,7 +421,9 @@ def build_review(
         run_jobs(all_jobs, jobs)
         timings["notebooks"] = time.perf_counter() - t0
         verdict_of = review.synthesis["verdicts"].set_index("claim_id")["verdict"]
+        write_summary(review, staging)
         index = _index_html(
+            review.params.title,
             [(f"{n}.html", n.replace("_", " ")) for n in NOTEBOOKS],
             [(f"claims/{cid}.html", cid, verdict_of[cid].replace("_", " ")) for cid in claim_ids],
         )

@@ -37,6 +37,7 @@ PARAMETER_DEFAULTS = {
     "min_n": None,
     "pooling_method": "dl",
     "claim_id": None,
+    "title": "Massage for multiple sclerosis",
 }
 PARAMETER_NAMES = tuple(PARAMETER_DEFAULTS)
 POOLING_METHODS = ("dl", "pm")
@@ -53,11 +54,13 @@ class ReviewParameters:
     reviews_path: Path
     domains_path: Path
     output_dir: Path
+    scorecard_path: Path | None = None
     designs: tuple[str, ...] = DESIGNS
     min_year: int | None = None
     min_n: int | None = None
     pooling_method: str = "dl"
     claim_id: str | None = None
+    title: str = "Evidence review"
 
 
 def _is_int(value) -> bool:
@@ -94,6 +97,10 @@ def validate_parameters(source: str = "parameters", **params) -> ReviewParameter
     for key in _INPUTS:
         if values[key] is None or not resolve_path(values[key]).is_file():
             problems.append(Problem(f"data file not found: {values[key]}", column=key))
+    if values["scorecard_path"] is not None and not resolve_path(values["scorecard_path"]).is_file():
+        problems.append(Problem(f"scorecard file not found: {values['scorecard_path']} (use null for none)", column="scorecard_path"))
+    if not isinstance(values["title"], str) or not values["title"].strip():
+        problems.append(Problem("title must be a non-empty text", column="title"))
     designs = values["designs"]
     if designs is None:
         designs = DESIGNS
@@ -120,6 +127,8 @@ def validate_parameters(source: str = "parameters", **params) -> ReviewParameter
         min_n=values["min_n"],
         pooling_method=values["pooling_method"],
         claim_id=values["claim_id"],
+        scorecard_path=resolve_path(values["scorecard_path"]) if values["scorecard_path"] is not None else None,
+        title=values["title"],
     )
 
 
@@ -167,6 +176,7 @@ class Review:
     params: ReviewParameters
     evidence: Evidence
     excluded_studies: int = 0
+    scorecard: pd.DataFrame | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -211,8 +221,13 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
         valid = evidence.claims["claim_id"].tolist()
         if p.claim_id not in valid:
             raise InputError(source, [Problem(f"unknown claim_id {p.claim_id!r}; valid claim_ids: {', '.join(valid)}", column="claim_id")])
+    scorecard = None
+    if p.scorecard_path is not None:
+        from .scorecard import load_scorecard
+
+        scorecard = load_scorecard(p.scorecard_path)
     filtered = apply_filters(evidence, p.designs, p.min_year, p.min_n)
-    return Review(p, filtered, excluded_studies=len(evidence.studies) - len(filtered.studies))
+    return Review(p, filtered, excluded_studies=len(evidence.studies) - len(filtered.studies), scorecard=scorecard)
 
 
 def start_notebook(namespace: dict, require_claim: bool = False) -> Review:
