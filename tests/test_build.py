@@ -128,3 +128,25 @@ def test_full_build_escapes_csv_text_in_html(tmp_path, data_copy, capsys):
         assert "data:image/png;base64," in html or page.name == "01_claims.html"
     assert (out / "verdicts.csv").is_file() and (out / "index.html").is_file()
     assert not list(tmp_path.glob(".reports-staging-*"))
+
+
+def test_fictional_second_article_builds_by_parameters_alone(tmp_path, monkeypatch, capsys):
+    """A second worked example (tests/fixtures/fictional, FICTIONAL TEST DATA) needs no code change."""
+    from evidence_review.paths import project_root
+
+    fixture = project_root() / "tests" / "fixtures" / "fictional"
+    monkeypatch.chdir(fixture)
+    out = tmp_path / "fictional-reports"
+    code = main(["build", "--params", "params.yaml", "--output", str(out)])
+    assert code == 0, capsys.readouterr().err
+    verdicts = (out / "verdicts.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in verdicts[1:]] == [
+        "quieter-tinnitus", "faster-sleep", "vagus-nerve", "hearing-loss-common", "see-audiologist"]
+    assert verdicts[1].startswith("quieter-tinnitus,mixed,")
+    for claim_id in ("quieter-tinnitus", "see-audiologist"):
+        assert (out / "claims" / f"{claim_id}.html").is_file()
+    summary = (out / "summary.html").read_text()
+    assert "Humming for tinnitus (fictional test data)" in summary
+    effects = (out / "04_effects.html").read_text()
+    assert "pooled: random effects (DL)" in effects  # three fictional trials report means and SDs
+    assert not (out / "claims" / "fatigue.html").exists()

@@ -351,14 +351,14 @@ def plot_albatross(links: pd.DataFrame, ax=None):
             ax.axvline(s * -np.log10(p), color="#999999", ls=":", lw=0.8)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yscale("log")
-    ax.set_xlabel("-log10(p), signed: right = favours massage, left = harm")
+    ax.set_xlabel("-log10(p), signed: right = favours the intervention, left = harm")
     ax.set_ylabel("Participants (log scale)")
     ax.set_title("Albatross plot of reported p-values (dotted: p = 0.05 and 0.001)")
     ax.legend(title="Direction", frameon=False)
     return ax
 
 
-def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title: str = "", xlabel: str = "Hedges' g (positive favours massage)"):
+def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title: str = "", xlabel: str = "Hedges' g (positive favours the intervention)"):
     """Forest plot of study effects and the pooled estimate, with published reviews' estimates beside them.
 
     Parameters

@@ -32,6 +32,7 @@ __all__ = [
     "pool_claims",
     "synthesise",
     "sensitivity_analyses",
+    "pooled_results",
 ]
 
 #: Comparators that do not control for attention, touch or expectation.
@@ -561,7 +562,7 @@ def pool_claims(links: pd.DataFrame, outcomes: pd.DataFrame, method: str = "dl")
     out = out.merge(pooled, on="claim_id", how="left")
     out["pooling_note"] = np.where(
         out["k_effects"] >= 2,
-        "pooled: random effects (" + method.upper() + "), Hedges' g, positive favours massage",
+        "pooled: random effects (" + method.upper() + "), Hedges' g, positive favours the intervention",
         np.where(
             out["k_effects"] == 1,
             "not pooled: only one controlled trial reports means, SDs and Ns",
@@ -690,3 +691,27 @@ def sensitivity_analyses(links: pd.DataFrame, outcomes: pd.DataFrame, method: st
                     for loo in leave_one_out(r).itertuples():
                         rows.append([claim_id, f"without {loo.omitted}", r.k - 1, loo.estimate, loo.ci_low, loo.ci_high, loo.i2])
     return pd.DataFrame(rows, columns=cols)
+
+
+def pooled_results(links: pd.DataFrame, outcomes: pd.DataFrame, method: str = "dl") -> dict:
+    """Every pooled analysis as a :class:`~evidence_review.effects.PoolResult` (for forest plots).
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+    outcomes : pandas.DataFrame
+    method : {"dl", "pm"}
+
+    Returns
+    -------
+    dict
+        ``claim_id`` -> PoolResult, for claims with two or more trials with effect sizes.
+    """
+    from .effects import pool_random_effects
+
+    out = {}
+    for claim_id, grp in _claim_effects(links, outcomes).groupby("claim_id", sort=True):
+        if len(grp) >= 2:
+            out[claim_id] = pool_random_effects(grp["g"].to_numpy(), grp["var_g"].to_numpy(),
+                                                [study_label(s) for s in grp["study_id"]], method=method)
+    return out

@@ -25,6 +25,7 @@ __all__ = [
     "review_comparison",
     "claim_header_html",
     "verdict_counts",
+    "published_estimates",
 ]
 
 
@@ -202,6 +203,25 @@ def review_comparison(reviews: pd.DataFrame, pooled: pd.DataFrame, claims: pd.Da
             }
         )
     return pd.DataFrame(rows)
+
+
+def published_estimates(reviews: pd.DataFrame, domains) -> pd.DataFrame:
+    """Published pooled estimates for some outcome domains, labelled for a forest plot.
+
+    Parameters
+    ----------
+    reviews : pandas.DataFrame
+    domains : sequence of str
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``label``, ``estimate``, ``ci_low``, ``ci_high``.
+    """
+    sub = reviews.loc[reviews["outcome_domain"].isin(list(domains))].dropna(subset=["estimate"])
+    label = [f"{study_label(r)} (published, {m if isinstance(m, str) else 'estimate'})" for r, m in zip(sub["review_id"], sub["effect_measure"])]
+    return pd.DataFrame({"label": label, "estimate": sub["estimate"].to_numpy(), "ci_low": sub["ci_low"].to_numpy(),
+                         "ci_high": sub["ci_high"].to_numpy()})
 
 
 def claim_header_html(claim: pd.Series, verdict: pd.Series) -> str:
