@@ -36,6 +36,8 @@ __all__ = [
 
 NOTEBOOKS = ("01_claims", "02_studies", "03_evidence_by_claim", "04_effects")
 CLAIM_NOTEBOOK = "claim_report"
+#: A curation aid run before a review, not part of the build; refreshed and tested like the others.
+DRAFT_NOTEBOOK = "00_draft_claims"
 #: The project's kernel, registered inside its virtual environment by ``review.py``.
 KERNEL_NAME = "evidence-review"
 
@@ -469,7 +471,7 @@ def refresh_notebooks(names: list[str] | None = None) -> list[Path]:
     """
     nb_dir = project_root() / "notebooks"
     done = []
-    for name in names or [*NOTEBOOKS, CLAIM_NOTEBOOK]:
+    for name in names or [DRAFT_NOTEBOOK, *NOTEBOOKS, CLAIM_NOTEBOOK]:
         source = nb_dir / f"{name}.ipynb"
         tmp = source.with_name(f".{name}.refresh-{os.getpid()}.ipynb")
         try:

@@ -1,0 +1,320 @@
+"""Draft a claims table from an article's raw text, for a person to curate.
+
+Transparent rules, no model: drop page chrome, split into sentences (each list item is one),
+keep sentences that make a health statement, and propose ``claim_type``, ``outcome_domains`` and
+``wording_strength`` from keyword rules and a synonyms file (``data/domain_synonyms.csv``).
+What it misses is measured by ``benchmarks/bench_draft_claims.py`` and described in the README.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .tables import read_table, validate_table
+
+__all__ = [
+    "SYNONYMS_SCHEMA",
+    "load_synonyms",
+    "clean_article",
+    "split_sentences",
+    "propose_domains",
+    "propose_claim_type",
+    "propose_wording",
+    "is_health_claim",
+    "draft_claims",
+    "match_draft",
+]
+
+SYNONYMS_SCHEMA = pa.DataFrameSchema(
+    {"code": pa.Column(str), "synonym": pa.Column(str, pa.Check.str_length(2, 80, error="synonym must be 2-80 characters"))},
+    strict=True,
+    coerce=True,
+    unique=["code", "synonym"],
+    name="domain_synonyms",
+)
+
+#: Page furniture that is not the article (comment boxes, share buttons, search prompts).
+CHROME = re.compile(
+    r"^(your thoughts|leave a (comment|reply)|comments?\b|user avatar|share this|related (posts|articles)|"
+    r"subscribe|sign up|couldn.?t find|advertisement|read more|follow us)",
+    re.IGNORECASE,
+)
+#: Everything after one of these lines is the comment section.
+END_OF_ARTICLE = re.compile(r"^(your thoughts|leave a (comment|reply)|comments?\s*$)", re.IGNORECASE)
+BULLET = re.compile(r"^\s*([\u2022\u25cf*\-]|\d+[.)])\s+")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"'])")
+HEALTH_WORDS = re.compile(
+    r"\b(massage|therap\w*|treat\w*|patients?|symptoms?|disease|doctor|physician|health|benefits?|"
+    r"multiple sclerosis|ms|relief|cure|medical|clinical|immune|brain|nervous)\b",
+    re.IGNORECASE,
+)
+ADVICE = re.compile(r"\b(you should|should (be|talk|speak|consult|see|ask|avoid)|essential to|crucial|vital to|important (for|to)|talk to|speak(ing)? to|consult|"
+                    r"seek(ing)? out|find a|the best choice|communicat\w+|stay in contact|rescheduled)\b", re.IGNORECASE)
+SAFETY = re.compile(r"\b(soreness|detrimental|tolerated|risk|side effects?|lethargy|harm\w*|worsen)\b", re.IGNORECASE)
+MECHANISM = re.compile(r"\b(endorphins?|blood flow|oxygenation|stimulat\w+|released?|chemical|fluid|neuropathways|works in)\b",
+                       re.IGNORECASE)
+FRAMING = re.compile(r"\b(not going to|not likely|not a proven|not studied|expectations|course of the disease|progression)\b",
+                     re.IGNORECASE)
+INTERVENTION = re.compile(r"\b(massage|therapy|therapist|treatment)\b", re.IGNORECASE)
+HEDGES = re.compile(r"\b(can|could|may|might|often|usually|some|likely|potential|help\w*|assist\w*)\b", re.IGNORECASE)
+CAVEATS = re.compile(r"\b(not a proven|vary|varies|not studied|manage their expectations)\b", re.IGNORECASE)
+MAX_KEY_WORDS = 12
+
+
+def load_synonyms(path: str | Path, domains: set[str] | None = None) -> pd.DataFrame:
+    """Load the outcome-domain synonyms (``code``, ``synonym``).
+
+    Parameters
+    ----------
+    path : str or Path
+    domains : set of str, optional
+        Allowed codes; an unknown code is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    schema = SYNONYMS_SCHEMA
+    if domains is not None:
+        schema = schema.update_column("code", checks=[pa.Check.isin(sorted(domains), error="unknown outcome domain code")])
+    return validate_table(read_table(path), schema, str(path))
+
+
+def clean_article(text: str) -> list[tuple[str, str]]:
+    """Drop page chrome and return ``(section, block)`` pairs in reading order.
+
+    A heading is a short line (at most 8 words) without final punctuation that is followed by text.
+
+    Parameters
+    ----------
+    text : str
+        The article as plain text (a saved web page).
+
+    Returns
+    -------
+    list of (str, str)
+    """
+    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    kept = []
+    for line in lines:
+        if END_OF_ARTICLE.match(line):
+            break
+        if not line or CHROME.match(line):
+            continue
+        kept.append(line)
+    blocks, section = [], "Introduction"
+    for i, line in enumerate(kept):
+        words = line.split()
+        is_heading = len(words) <= 8 and not re.search(r"[.!?:;,]$", line) and not BULLET.match(line) and i + 1 < len(kept)
+        if is_heading:
+            section = line
+            continue
+        if len(words) < 3:
+            continue
+        blocks.append((section, line))
+    return blocks
+
+
+def split_sentences(block: str) -> list[str]:
+    """Split a block into sentences; a list item is one sentence, and ``;`` separates clauses.
+
+    Parameters
+    ----------
+    block : str
+
+    Returns
+    -------
+    list of str
+    """
+    if BULLET.match(block):
+        parts = [BULLET.sub("", block)]
+    else:
+        parts = SENTENCE_END.split(block)
+    out = []
+    for part in parts:
+        out.extend(p.strip() for p in part.split("; ") if len(p.split()) >= 4)
+    return out
+
+
+def propose_domains(sentence: str, synonyms: pd.DataFrame) -> list[str]:
+    """Outcome domains whose synonyms occur in the sentence (whole words, any case), in vocabulary order.
+
+    Parameters
+    ----------
+    sentence : str
+    synonyms : pandas.DataFrame
+
+    Returns
+    -------
+    list of str
+    """
+    found = []
+    lower = sentence.lower()
+    for code, grp in synonyms.groupby("code", sort=False):
+        if any(re.search(rf"\b{re.escape(s.lower())}\b", lower) for s in grp["synonym"]):
+            found.append(code)
+    return found
+
+
+def propose_claim_type(sentence: str, section: str = "") -> str:
+    """Claim type from keyword rules, checked in order: safety, advice, framing, mechanism, background, benefit.
+
+    A short list item inherits its section's subject ("Other benefits of massage" makes
+    "Better quality of sleep" a benefit, not a fact about the disease).
+
+    Parameters
+    ----------
+    sentence : str
+    section : str
+        The heading the sentence sits under.
+
+    Returns
+    -------
+    str
+    """
+    if SAFETY.search(sentence):
+        return "safety"
+    if ADVICE.search(sentence):
+        return "advice"
+    if FRAMING.search(sentence):
+        return "framing"
+    if MECHANISM.search(sentence):
+        return "mechanism"
+    about_intervention = INTERVENTION.search(sentence) or (len(sentence.split()) <= 8 and INTERVENTION.search(section))
+    return "benefit" if about_intervention else "background"
+
+
+def propose_wording(sentence: str) -> str:
+    """``caveated``, ``hedged`` or ``definitive`` from caveat and hedge words.
+
+    Parameters
+    ----------
+    sentence : str
+
+    Returns
+    -------
+    str
+    """
+    if CAVEATS.search(sentence):
+        return "caveated"
+    return "hedged" if HEDGES.search(sentence) else "definitive"
+
+
+def is_health_claim(sentence: str, domains: list[str]) -> bool:
+    """Whether a sentence makes a checkable health statement (not a question, names a health topic).
+
+    Parameters
+    ----------
+    sentence : str
+    domains : list of str
+        Domains proposed for it.
+
+    Returns
+    -------
+    bool
+    """
+    if sentence.rstrip().endswith("?") or len(sentence.split()) < 4:
+        return False
+    return bool(domains) or bool(HEALTH_WORDS.search(sentence))
+
+
+def _slug(sentence: str, taken: set[str]) -> str:
+    words = [w for w in re.findall(r"[a-z]+", sentence.lower()) if len(w) > 3][:4] or ["claim"]
+    base = "-".join(words)
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    taken.add(slug)
+    return slug
+
+
+def draft_claims(text: str, synonyms: pd.DataFrame) -> pd.DataFrame:
+    """Draft a claims table (the columns of ``claims.csv``) from an article's text.
+
+    The ``claim`` column holds the article's sentence for the curator to rewrite in their own
+    words; ``key_phrase`` holds its first 12 words.
+
+    Parameters
+    ----------
+    text : str
+    synonyms : pandas.DataFrame
+        :func:`load_synonyms` output.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    rows, taken = [], set()
+    for section, block in clean_article(text):
+        for sentence in split_sentences(block):
+            domains = propose_domains(sentence, synonyms)
+            if not is_health_claim(sentence, domains):
+                continue
+            claim_type = propose_claim_type(sentence, section)
+            testable = claim_type != "advice"
+            if testable and not domains:
+                domains = ["symptom_burden"]
+            rows.append({
+                "claim_id": _slug(sentence, taken),
+                "order": len(rows) + 1,
+                "section": section[:120],
+                "claim": sentence[:400],
+                "key_phrase": " ".join(sentence.split()[:MAX_KEY_WORDS]),
+                "claim_type": claim_type,
+                "outcome_domains": ";".join(domains),
+                "expected_direction": "harm" if claim_type == "safety" else "benefit",
+                "wording_strength": propose_wording(sentence),
+                "wording_reason": "drafted by rule; check",
+                "testable": "true" if testable else "false",
+                "notes": "DRAFT: rewrite the claim in your own words, split compound statements, check every field.",
+            })
+    return pd.DataFrame(rows)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", str(text).replace("\u2019", "'").replace("\u2018", "'")).strip().lower()
+
+
+def match_draft(draft: pd.DataFrame, curated: pd.DataFrame) -> dict:
+    """Recall and precision of a draft against curated claims, matched by the curated key phrases.
+
+    A curated claim is found when its ``key_phrase`` occurs in a drafted sentence; a drafted
+    sentence is correct when it contains at least one curated key phrase.
+
+    Parameters
+    ----------
+    draft : pandas.DataFrame
+        :func:`draft_claims` output.
+    curated : pandas.DataFrame
+        A curated claims table (``claim_id``, ``key_phrase``).
+
+    Returns
+    -------
+    dict
+        ``recall``, ``precision``, ``missed`` (curated claim ids not found), ``spurious`` (draft
+        ids matching no curated claim), ``type_agreement`` (share of found claims whose proposed
+        type equals the curated one).
+    """
+    sentences = [_norm(s) for s in draft["claim"]]
+    phrases = curated.dropna(subset=["key_phrase"])
+    found, hits, type_ok = [], set(), 0
+    for row in phrases.itertuples():
+        phrase = _norm(row.key_phrase)
+        matches = [i for i, s in enumerate(sentences) if phrase in s]
+        if matches:
+            found.append(row.claim_id)
+            hits.update(matches)
+            if "claim_type" in phrases and draft.iloc[matches[0]]["claim_type"] == row.claim_type:
+                type_ok += 1
+    missed = [c for c in phrases["claim_id"] if c not in found]
+    return {
+        "recall": len(found) / len(phrases) if len(phrases) else float("nan"),
+        "precision": len(hits) / len(draft) if len(draft) else float("nan"),
+        "missed": missed,
+        "spurious": [draft.iloc[i]["claim_id"] for i in range(len(draft)) if i not in hits],
+        "type_agreement": type_ok / len(found) if found else float("nan"),
+    }
