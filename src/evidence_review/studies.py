@@ -130,6 +130,27 @@ def _bool_words(series: pd.Series) -> pd.Series:
     return series.isna() | series.str.lower().isin(list(BOOL_WORDS))
 
 
+def _domain_column(domains: set[str]) -> pa.Column:
+    return pa.Column(str, pa.Check.isin(sorted(domains), error="unknown outcome domain code; see data/outcome_domains.csv"))
+
+
+def _ci_and_p_columns() -> dict:
+    """Columns shared by every table that reports an estimate: CI level, p-value and its operator."""
+    return {
+        "ci_level": pa.Column("float64", pa.Check.in_range(50, 99.99, error="ci_level is a percentage such as 95"), nullable=True),
+        "p_value": pa.Column("float64", pa.Check.in_range(0, 1, error="p_value must be between 0 and 1"), nullable=True),
+        "p_operator": pa.Column(str, _one_of(P_OPERATORS, "p_operator"), nullable=True),
+    }
+
+
+def _ci_checks(estimate: str) -> list[pa.Check]:
+    """Row checks of an estimate and its CI: low <= high, and the CI contains the estimate."""
+    return [
+        pa.Check(_not_above("ci_low", "ci_high"), error="ci_low/ci_high: ci_low is above ci_high"),
+        pa.Check(_ci_contains(estimate, "ci_low", "ci_high"), error=f"{estimate}/ci_low/ci_high: the CI does not contain its estimate"),
+    ]
+
+
 def outcomes_schema(domains: set[str]) -> pa.DataFrameSchema:
     """Build the outcomes-table schema for a given outcome-domain vocabulary.
 
@@ -149,7 +170,7 @@ def outcomes_schema(domains: set[str]) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             "study_id": pa.Column(str),
-            "outcome_domain": pa.Column(str, pa.Check.isin(sorted(domains), error="unknown outcome domain code; see data/outcome_domains.csv")),
+            "outcome_domain": _domain_column(domains),
             "instrument": _text(200, nullable=False),
             "timepoint": _text(200),
             "comparison": _text(300, nullable=False),
@@ -167,16 +188,11 @@ def outcomes_schema(domains: set[str]) -> pa.DataFrameSchema:
             "effect": num,
             "ci_low": num,
             "ci_high": num,
-            "ci_level": pa.Column("float64", pa.Check.in_range(50, 99.99, error="ci_level is a percentage such as 95"), nullable=True),
-            "p_value": pa.Column("float64", pa.Check.in_range(0, 1, error="p_value must be between 0 and 1"), nullable=True),
-            "p_operator": pa.Column(str, _one_of(P_OPERATORS, "p_operator"), nullable=True),
+            **_ci_and_p_columns(),
             "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be an http(s) address"), nullable=True),
             "notes": _text(),
         },
-        checks=[
-            pa.Check(_not_above("ci_low", "ci_high"), error="ci_low/ci_high: ci_low is above ci_high"),
-            pa.Check(_ci_contains("effect", "ci_low", "ci_high"), error="effect/ci_low/ci_high: the CI does not contain its estimate"),
-        ],
+        checks=_ci_checks("effect"),
         strict=True,
         coerce=True,
         name="outcomes",
@@ -200,27 +216,22 @@ def reviews_schema(domains: set[str]) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             "review_id": pa.Column(str),
-            "outcome_domain": pa.Column(str, pa.Check.isin(sorted(domains), error="unknown outcome domain code; see data/outcome_domains.csv")),
+            "outcome_domain": _domain_column(domains),
             "instrument_or_scope": _text(300, nullable=False),
             "effect_measure": _text(40),
             "estimate": num,
             "ci_low": num,
             "ci_high": num,
-            "ci_level": pa.Column("float64", pa.Check.in_range(50, 99.99, error="ci_level is a percentage such as 95"), nullable=True),
+            **_ci_and_p_columns(),
             "i2": pa.Column("float64", pa.Check.in_range(0, 100, error="I^2 is a percentage between 0 and 100"), nullable=True),
             "n_studies": pa.Column("Int64", pa.Check.gt(0, error="n_studies must be positive"), nullable=True),
             "n_participants": pa.Column("Int64", pa.Check.gt(0, error="N must be positive"), nullable=True),
-            "p_value": pa.Column("float64", pa.Check.in_range(0, 1, error="p_value must be between 0 and 1"), nullable=True),
-            "p_operator": pa.Column(str, _one_of(P_OPERATORS, "p_operator"), nullable=True),
             "included_studies": _text(),
             "conclusion": _text(nullable=False),
             "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be an http(s) address")),
             "notes": _text(),
         },
-        checks=[
-            pa.Check(_not_above("ci_low", "ci_high"), error="ci_low/ci_high: ci_low is above ci_high"),
-            pa.Check(_ci_contains("estimate", "ci_low", "ci_high"), error="estimate/ci_low/ci_high: the CI does not contain its estimate"),
-        ],
+        checks=_ci_checks("estimate"),
         strict=True,
         coerce=True,
         name="reviews",
