@@ -7,7 +7,6 @@ escaped first; DataFrames are displayed by pandas, which escapes cell text itsel
 from __future__ import annotations
 
 import html
-import warnings
 
 import matplotlib
 import pandas as pd
@@ -30,7 +29,7 @@ __all__ = [
 
 
 def setup_display() -> None:
-    """Stable notebook output: fixed figure style and size, wide tables, no library warnings."""
+    """Stable notebook output: inline figures with a fixed style and size, wide tables."""
     import seaborn as sns
 
     try:
@@ -48,8 +47,6 @@ def setup_display() -> None:
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.max_colwidth", 160)
     pd.set_option("display.precision", 3)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning, module="seaborn")
 
 
 def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
