@@ -14,6 +14,7 @@ def test_bundled_evidence_loads_and_is_provenanced(data_copy):
     ms_primary = ev.studies.query("condition == 'ms' and intervention != 'no_intervention' and design != 'systematic_review'")
     assert len(ms_primary) >= 25
     assert set(ev.outcomes["study_id"]) <= set(ev.studies["study_id"])
+    assert ev.outcomes["source_url"].notna().all() and ev.reviews["source_url"].notna().all()
     indirect = ev.studies.loc[ev.studies["directness"] == "indirect"]
     assert indirect["directness_reason"].notna().all()
 
