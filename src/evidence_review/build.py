@@ -129,11 +129,17 @@ def _reset_kernel(km) -> None:
         kc.stop_channels()
 
 
-def _renumber(path: Path) -> None:
-    """Number executed cells 1, 2, ... so outputs do not depend on what the kernel ran before."""
+def _tidy_notebook(path: Path, strip_run_metadata: bool = False) -> None:
+    """Number executed cells 1, 2, ... so outputs do not depend on what the kernel ran before;
+    optionally drop papermill's per-run timestamps so a refresh changes only real outputs."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    if strip_run_metadata:
+        nb.metadata.pop("papermill", None)
+        for cell in nb.cells:
+            cell.metadata.pop("papermill", None)
+            cell.metadata.pop("execution", None)
     count = 0
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.get("execution_count") is not None:
@@ -145,14 +151,18 @@ def _renumber(path: Path) -> None:
     _atomic_write_text(path, nbformat.writes(nb) + "\n")
 
 
-def run_notebook(job: Job, reuse_kernel: bool = False) -> Path:
-    """Execute one notebook with papermill, then export it to HTML next to it.
+def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_run_metadata: bool = False) -> Path:
+    """Execute one notebook with papermill, then (by default) export it to HTML next to it.
 
     Parameters
     ----------
     job : Job
     reuse_kernel : bool
         Run in this process's long-lived kernel (reset first) instead of a fresh one.
+    html : bool
+        Also write the HTML report.
+    strip_run_metadata : bool
+        Drop papermill's timestamps and durations (for notebooks stored in the repository).
 
     Returns
     -------
@@ -187,8 +197,9 @@ def run_notebook(job: Job, reuse_kernel: bool = False) -> Path:
         raise BuildError(
             f"notebook {job.source.name} failed at cell {exc.exec_count} (index {exc.cell_index}): {exc.ename}: {exc.evalue}"
         ) from None
-    _renumber(job.target)
-    export_html(job.target, job.target.with_suffix(".html"), job.title)
+    _tidy_notebook(job.target, strip_run_metadata)
+    if html:
+        export_html(job.target, job.target.with_suffix(".html"), job.title)
     return job.target
 
 
@@ -439,18 +450,6 @@ def build_review(
     return {"output": output, "timings": timings, "files": [p.name for p in written]}
 
 
-def _strip_run_metadata(path: Path) -> None:
-    """Drop per-run timestamps and durations so a refresh changes only real outputs."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    nb.metadata.pop("papermill", None)
-    for cell in nb.cells:
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-    _atomic_write_text(path, nbformat.writes(nb) + "\n")
-
-
 def refresh_notebooks(names: list[str] | None = None) -> list[Path]:
     """Re-execute the source notebooks in place with their default parameters (for nbval).
 
@@ -475,11 +474,9 @@ def refresh_notebooks(names: list[str] | None = None) -> list[Path]:
         source = nb_dir / f"{name}.ipynb"
         tmp = source.with_name(f".{name}.refresh-{os.getpid()}.ipynb")
         try:
-            run_notebook(Job(source, tmp, {}, name))
-            _strip_run_metadata(tmp)
+            run_notebook(Job(source, tmp, {}, name), html=False, strip_run_metadata=True)
             os.replace(tmp, source)
         finally:
             tmp.unlink(missing_ok=True)
-            tmp.with_suffix(".html").unlink(missing_ok=True)
         done.append(source)
     return done

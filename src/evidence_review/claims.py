@@ -60,6 +60,19 @@ def load_outcome_domains(path: str | Path) -> pd.DataFrame:
     return validate_table(read_table(path), DOMAINS_SCHEMA, str(path))
 
 
+def _domain_entries(value: object) -> list[tuple[str, bool]]:
+    """Parse a ``;``-separated domains cell into ``(code, is_proxy)`` pairs, dropping blanks."""
+    if not isinstance(value, str):
+        return []
+    entries = []
+    for raw in value.split(";"):
+        raw = raw.strip()
+        code = raw.lstrip(PROXY_MARK).strip()
+        if code:
+            entries.append((code, raw.startswith(PROXY_MARK)))
+    return entries
+
+
 def split_codes(value: object) -> list[str]:
     """Split a ``;``-separated list of codes, dropping blanks.
 
@@ -73,9 +86,7 @@ def split_codes(value: object) -> list[str]:
     list of str
         The codes, stripped of spaces and of the proxy mark ``~``, in order.
     """
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return []
-    return [c.strip().lstrip(PROXY_MARK).strip() for c in str(value).split(";") if c.strip().lstrip(PROXY_MARK).strip()]
+    return [code for code, _ in _domain_entries(value)]
 
 
 def _codes_known(domains: set[str]):
@@ -202,10 +213,8 @@ def explode_domains(claims: pd.DataFrame) -> pd.DataFrame:
         only stands in for the outcome the claim names).
     """
     rows = [
-        {"claim_id": cid, "outcome_domain": raw.strip().lstrip(PROXY_MARK).strip(), "proxy_outcome": raw.strip().startswith(PROXY_MARK)}
+        {"claim_id": cid, "outcome_domain": code, "proxy_outcome": proxy}
         for cid, value in zip(claims["claim_id"], claims["outcome_domains"])
-        if isinstance(value, str)
-        for raw in value.split(";")
-        if raw.strip().lstrip(PROXY_MARK).strip()
+        for code, proxy in _domain_entries(value)
     ]
     return pd.DataFrame(rows, columns=["claim_id", "outcome_domain", "proxy_outcome"])

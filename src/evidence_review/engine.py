@@ -89,6 +89,10 @@ def design_weight(design: str) -> float:
     return DESIGN_WEIGHTS.get(design, 0.0)
 
 
+#: Study ids of the form surname + year (+ a/b), the ones that make a readable label.
+_LABEL_ID = re.compile(r"([a-z]+)(\d{4}[a-z]?)")
+
+
 def study_label(study_id: str) -> str:
     """Readable label for a study: ``negahban2013`` becomes ``Negahban 2013``.
 
@@ -101,8 +105,8 @@ def study_label(study_id: str) -> str:
     -------
     str
     """
-    m = re.fullmatch(r"([a-z]+)(\d{4})([a-z]?)", study_id)
-    return f"{m.group(1).capitalize()} {m.group(2)}{m.group(3)}" if m else study_id
+    m = _LABEL_ID.fullmatch(study_id)
+    return f"{m.group(1).capitalize()} {m.group(2)}" if m else study_id
 
 
 def link_claims(
@@ -193,7 +197,7 @@ def rationales(links: pd.DataFrame) -> pd.Series:
     pandas.Series
     """
     ids = links["study_id"].astype(str)
-    parts = ids.str.extract(r"^([a-z]+)(\d{4}[a-z]?)$")
+    parts = ids.str.extract(f"^{_LABEL_ID.pattern}$")
     label = (parts[0].str.capitalize() + " " + parts[1]).fillna(ids)
     n = links["participants"]
     n_text = pd.Series(np.where(n.notna(), ", n=" + n.astype("Float64").round().astype("Int64").astype(str), ""), index=links.index)
@@ -608,11 +612,12 @@ def synthesise(
         certainty_table(trials, ids[~has_basis], pooled_ok),
     ]).reindex(ids)
     verdicts = verdicts.reindex(ids)
-    certainty.loc[verdicts["verdict"] == "not_testable", ["certainty"]] = ""
-    certainty.loc[verdicts["verdict"] == "not_testable", "reasons"] = pd.Series([[]] * int((verdicts["verdict"] == "not_testable").sum()),
-                                                                              index=ids[verdicts["verdict"].eq("not_testable").to_numpy()].to_numpy(), dtype=object)
-    no_ev = verdicts["verdict"] == "no_evidence"
-    certainty.loc[no_ev, "reasons"] = pd.Series([["No studies."]] * int(no_ev.sum()), index=ids[no_ev.to_numpy()].to_numpy(), dtype=object)
+    # Advice is not graded; a claim no study addresses has nothing to rate down from.
+    certainty.loc[verdicts["verdict"] == "not_testable", "certainty"] = ""
+    certainty["reasons"] = [
+        [] if v == "not_testable" else ["No studies."] if v == "no_evidence" else r
+        for v, r in zip(verdicts["verdict"], certainty["reasons"])
+    ]
 
     per_link = _counts(links, ["claim_id"], "direction", _DIRECTIONS).reindex(ids, fill_value=0)
     per_trial = trials.assign(

@@ -6,7 +6,6 @@ import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -397,20 +396,3 @@ def load_evidence(
         raise combine_errors(errors)
     return Evidence(domains, claims, studies, outcomes, reviews)
 
-
-def numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Return columns as a float array with NaN for missing values.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Any table.
-    columns : list of str
-        Numeric columns.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(len(frame), len(columns))``.
-    """
-    return frame[columns].astype("float64").to_numpy(na_value=np.nan)
