@@ -20,9 +20,9 @@ def review():
 
 
 def test_verdicts_json_round_trips(review):
-    data = json.loads(verdicts_json(review.synthesis["verdicts"], review.evidence.claims))["verdicts"]
+    data = json.loads(verdicts_json(review.synthesis.verdicts, review.evidence.claims))["verdicts"]
     assert [d["claim_id"] for d in data] == review.evidence.claims["claim_id"].tolist()
-    first = review.synthesis["verdicts"].iloc[0]
+    first = review.synthesis.verdicts.iloc[0]
     assert data[0]["verdict"] == first["verdict"] and data[0]["trials"] == first["trials"]
     assert any(d["pooled_g"] is None for d in data)  # NaN becomes null, not NaN
 
@@ -69,7 +69,7 @@ def test_scorecard_loads_and_rejects_unknown_rating(tmp_path):
 def test_summary_escapes_and_links_every_claim(review):
     claims = review.evidence.claims.copy()
     claims.loc[0, "claim"] = "<script>alert(1)</script>"
-    page = summary_html("T <b>", review.synthesis["verdicts"], claims, review.scorecard, map_png="AAAA")
+    page = summary_html("T <b>", review.synthesis.verdicts, claims, review.scorecard, map_png="AAAA")
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     assert "T &lt;b&gt;" in page
     for claim_id in claims["claim_id"]:

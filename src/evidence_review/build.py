@@ -259,17 +259,17 @@ def write_results(review, folder: Path) -> list[Path]:
     syn = review.synthesis
     tables = {
         "claims.csv": review.evidence.claims,
-        "verdicts.csv": syn["verdicts"],
-        "evidence_links.csv": syn["links"][
+        "verdicts.csv": syn.verdicts,
+        "evidence_links.csv": syn.links[
             ["claim_id", "outcome_id", "study_id", "trial_group", "outcome_domain", "proxy_outcome", "directness",
              "controlled", "direction", "rationale"]
         ],
-        "trial_directions.csv": syn["trials"],
+        "trial_directions.csv": syn.trials,
     }
     if review.scorecard is not None:
         tables["scorecard.csv"] = review.scorecard
     texts = {name: frame.to_csv(index=False, lineterminator="\n", float_format="%.6g") for name, frame in tables.items()}
-    texts["verdicts.json"] = verdicts_json(syn["verdicts"], review.evidence.claims)
+    texts["verdicts.json"] = verdicts_json(syn.verdicts, review.evidence.claims)
     texts["studies.bib"] = studies_bibtex(review.evidence.studies)
     texts["studies.ris"] = studies_ris(review.evidence.studies)
     written = []
@@ -298,8 +298,8 @@ def write_summary(review, folder: Path) -> Path:
 
     syn, claims = review.synthesis, review.evidence.claims
     fig = Figure(figsize=(9, 0.28 * len(claims) + 2), layout="constrained")
-    plot_evidence_map(syn["verdicts"], syn["trials"], claims, ax=fig.add_subplot())
-    page = summary_html(review.params.title, syn["verdicts"], claims, review.scorecard, figure_png_base64(fig))
+    plot_evidence_map(syn.verdicts, syn.trials, claims, ax=fig.add_subplot())
+    page = summary_html(review.params.title, syn.verdicts, claims, review.scorecard, figure_png_base64(fig))
     _atomic_write_text(folder / "summary.html", page)
     return folder / "summary.html"
 
@@ -413,7 +413,8 @@ def build_review(
     staging.mkdir()
     resolved = {k: str(getattr(review.params, k)) for k in ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path")}
     resolved.update(output_dir=str(output), pooling_method=review.params.pooling_method, title=review.params.title,
-                    scorecard_path=str(review.params.scorecard_path) if review.params.scorecard_path else None)
+                    scorecard_path=str(review.params.scorecard_path) if review.params.scorecard_path else None,
+                    background_path=str(review.params.background_path) if review.params.background_path else None)
     for key in ("designs", "min_year", "min_n"):
         if params.get(key) is not None:
             resolved[key] = list(review.params.designs) if key == "designs" else params[key]
@@ -433,7 +434,7 @@ def build_review(
         all_jobs = main_jobs + claim_jobs
         run_jobs(all_jobs, jobs)
         timings["notebooks"] = time.perf_counter() - t0
-        verdict_of = review.synthesis["verdicts"].set_index("claim_id")["verdict"]
+        verdict_of = review.synthesis.verdicts.set_index("claim_id")["verdict"]
         write_summary(review, staging)
         index = _index_html(
             review.params.title,

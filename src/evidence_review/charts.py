@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .directions import design_weight
 from .vocab import CERTAINTY_LEVELS, RANDOMISED_DESIGNS, ROB_DOMAIN_LABELS, ROB_DOMAINS, VERDICTS
 
 __all__ = [
@@ -274,7 +275,6 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
     -------
     matplotlib.axes.Axes
     """
-    from .engine import design_weight
 
     ax = _axes(ax, (9, 3.2))
     directions = list(DIRECTION_COLOURS)

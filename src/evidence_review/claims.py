@@ -148,6 +148,8 @@ def claims_schema(domains: set[str]) -> pa.DataFrameSchema:
             ),
             "wording_reason": pa.Column(str, pa.Check.str_length(1, MAX_TEXT, error=f"wording_reason must be 1-{MAX_TEXT} characters")),
             "testable": pa.Column(str, bool_check),
+            # Optional: the claim is about how large an effect is ("tremendously", "dramatically", "cures").
+            "claim_of_size": pa.Column(str, bool_check, nullable=True, required=False),
             "notes": pa.Column(str, pa.Check.str_length(0, 1000, error="notes must be at most 1000 characters"), nullable=True, required=False),
         },
         strict=True,
@@ -179,7 +181,8 @@ def load_claims(path: str | Path, domains: set[str] | pd.DataFrame) -> pd.DataFr
     Returns
     -------
     pandas.DataFrame
-        Claims sorted by ``order``, ``testable`` as bool and ``outcome_domains`` kept as text.
+        Claims sorted by ``order``, ``testable`` and ``claim_of_size`` (default false) as bool and
+        ``outcome_domains`` kept as text.
 
     Raises
     ------
@@ -190,6 +193,8 @@ def load_claims(path: str | Path, domains: set[str] | pd.DataFrame) -> pd.DataFr
     frame = read_table(path)
     claims = validate_table(frame, claims_schema(codes), str(path))
     claims["testable"] = claims["testable"].str.lower().map(BOOL_WORDS).astype(bool)
+    size = claims["claim_of_size"] if "claim_of_size" in claims else pd.Series(pd.NA, index=claims.index, dtype=object)
+    claims["claim_of_size"] = size.str.lower().map(BOOL_WORDS).fillna(False).astype(bool)
     problems = _cross_checks(claims)
     if problems:
         raise InputError(str(path), problems)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 __all__ = ["main", "read_parameters_file"]
 
-_PATH_KEYS = ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path", "scorecard_path", "output_dir")
+_PATH_KEYS = ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path", "scorecard_path", "background_path", "output_dir")
 
 
 def read_parameters_file(path: str | Path) -> dict:

@@ -31,7 +31,8 @@ def smd_from_outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
 
     Only between-group rows with all six numbers and a known ``higher_is_better`` qualify.
     The sign is flipped where lower scores are better, so a positive g always favours the
-    intervention.
+    intervention. An arm of fewer than 2 participants has no SD to speak of: like R metafor's
+    ``escalc``, such a row gets NA for g and its variance.
 
     Parameters
     ----------
@@ -56,9 +57,12 @@ def smd_from_outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
     if sub.empty:
         return pd.DataFrame(columns=out_cols)
     x = numbers.loc[ok].to_numpy()
-    g, var = effectsize_smd(x[:, 1], x[:, 2], x[:, 0], x[:, 4], x[:, 5], x[:, 3])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g, var = effectsize_smd(x[:, 1], x[:, 2], x[:, 0], x[:, 4], x[:, 5], x[:, 3])
     sign = np.where(sub["higher_is_better"].astype(bool).to_numpy(), 1.0, -1.0)
-    g = np.asarray(g) * sign
+    too_small = (x[:, 0] < 2) | (x[:, 3] < 2)
+    g = np.where(too_small, np.nan, np.asarray(g) * sign)
+    var = np.where(too_small, np.nan, np.asarray(var))
     se = np.sqrt(var)
     z = stats.norm.isf(0.025)
     return pd.DataFrame(
@@ -139,17 +143,6 @@ class PoolResult:
         )
         frame.loc["random effect"] = [self.estimate, self.se, self.ci_low, self.ci_high, 1.0]
         return frame
-
-    def plot_forest(self, ax=None, **kwargs):
-        """Draw a forest plot (see :func:`evidence_review.charts.plot_forest`).
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-        """
-        from .charts import plot_forest
-
-        return plot_forest(self, ax=ax, **kwargs)
 
 
 def _pool_arrays(eff, var, method: str, alpha: float):

@@ -18,6 +18,7 @@ DEFAULT_PATHS = {
     "outcomes_path": "data/outcomes.csv",
     "reviews_path": "data/reviews.csv",
     "domains_path": "data/outcome_domains.csv",
+    "background_path": "data/background_evidence.csv",
     "scorecard_path": "data/scorecard.csv",
     "output_dir": "reports",
 }

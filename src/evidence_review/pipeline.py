@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .engine import Synthesis, synthesise
 from .paths import DEFAULT_PATHS, resolve_path
 from .studies import Evidence, load_evidence
 from .tables import InputError, Problem
@@ -55,12 +56,20 @@ class ReviewParameters:
     domains_path: Path
     output_dir: Path
     scorecard_path: Path | None = None
+    background_path: Path | None = None
     designs: tuple[str, ...] = DESIGNS
     min_year: int | None = None
     min_n: int | None = None
     pooling_method: str = "dl"
     claim_id: str | None = None
     title: str = "Evidence review"
+
+
+def _background_file(value) -> Path | None:
+    """The background-evidence file to read: ``None`` for null, and for the default file when it is absent."""
+    if value is None or not resolve_path(value).is_file():
+        return None
+    return resolve_path(value)
 
 
 def _is_int(value) -> bool:
@@ -99,6 +108,9 @@ def validate_parameters(source: str = "parameters", **params) -> ReviewParameter
             problems.append(Problem(f"data file not found: {values[key]}", column=key))
     if values["scorecard_path"] is not None and not resolve_path(values["scorecard_path"]).is_file():
         problems.append(Problem(f"scorecard file not found: {values['scorecard_path']} (use null for none)", column="scorecard_path"))
+    background = values["background_path"]
+    if background is not None and not resolve_path(background).is_file() and resolve_path(background) != resolve_path(DEFAULT_PATHS["background_path"]):
+        problems.append(Problem(f"background evidence file not found: {background} (use null for none)", column="background_path"))
     if not isinstance(values["title"], str) or not values["title"].strip():
         problems.append(Problem("title must be a non-empty text", column="title"))
     designs = values["designs"]
@@ -128,6 +140,7 @@ def validate_parameters(source: str = "parameters", **params) -> ReviewParameter
         pooling_method=values["pooling_method"],
         claim_id=values["claim_id"],
         scorecard_path=resolve_path(values["scorecard_path"]) if values["scorecard_path"] is not None else None,
+        background_path=_background_file(background),
         title=values["title"],
     )
 
@@ -180,12 +193,11 @@ class Review:
     _cache: dict = field(default_factory=dict, repr=False)
 
     @cached_property
-    def synthesis(self) -> dict:
+    def synthesis(self) -> Synthesis:
         """The engine's output (see :func:`evidence_review.engine.synthesise`)."""
-        from .engine import synthesise
-
         ev = self.evidence
-        return synthesise(ev.claims, ev.outcomes, ev.studies, method=self.params.pooling_method)
+        return synthesise(ev.claims, ev.outcomes, ev.studies, method=self.params.pooling_method, reviews=ev.reviews,
+                          background=ev.background)
 
     @property
     def claim(self) -> pd.Series:
@@ -216,7 +228,7 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
         Listing every problem in the parameters or the data files.
     """
     p = validate_parameters(source, **params)
-    evidence = load_evidence(p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path)
+    evidence = load_evidence(p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.background_path)
     if require_claim:
         valid = evidence.claims["claim_id"].tolist()
         if p.claim_id not in valid:

@@ -11,7 +11,8 @@ import html
 import matplotlib
 import pandas as pd
 
-from .engine import study_label
+from .effect_sets import orient_published
+from .linking import study_label
 from .vocab import VERDICTS
 
 __all__ = [
@@ -203,7 +204,11 @@ def review_comparison(reviews: pd.DataFrame, pooled: pd.DataFrame, claims: pd.Da
 
 
 def published_estimates(reviews: pd.DataFrame, domains) -> pd.DataFrame:
-    """Published pooled estimates for some outcome domains, labelled for a forest plot.
+    """Published pooled estimates for some outcome domains, on the "positive favours the intervention" axis.
+
+    Only estimates whose measure allows it are included (a difference measure with a known
+    orientation; see :func:`evidence_review.effect_sets.orient_published`); ratios and unconverted
+    estimates belong on their own scale.
 
     Parameters
     ----------
@@ -215,10 +220,11 @@ def published_estimates(reviews: pd.DataFrame, domains) -> pd.DataFrame:
     pandas.DataFrame
         ``label``, ``estimate``, ``ci_low``, ``ci_high``.
     """
-    sub = reviews.loc[reviews["outcome_domain"].isin(list(domains))].dropna(subset=["estimate"])
+    oriented = orient_published(reviews.loc[reviews["outcome_domain"].isin(list(domains))])
+    sub = oriented.dropna(subset=["favours_estimate"])
     label = [f"{study_label(r)} (published, {m if isinstance(m, str) else 'estimate'})" for r, m in zip(sub["review_id"], sub["effect_measure"])]
-    return pd.DataFrame({"label": label, "estimate": sub["estimate"].to_numpy(), "ci_low": sub["ci_low"].to_numpy(),
-                         "ci_high": sub["ci_high"].to_numpy()})
+    return pd.DataFrame({"label": label, "estimate": sub["favours_estimate"].to_numpy(), "ci_low": sub["favours_ci_low"].to_numpy(),
+                         "ci_high": sub["favours_ci_high"].to_numpy()})
 
 
 def claim_header_html(claim: pd.Series, verdict: pd.Series) -> str:
@@ -239,7 +245,7 @@ def claim_header_html(claim: pd.Series, verdict: pd.Series) -> str:
     e = html.escape
     key = claim.get("key_phrase")
     key_html = f"<p>Article wording: <q>{e(str(key))}</q> ({e(str(claim['wording_strength']))})</p>" if isinstance(key, str) else ""
-    certainty = verdict["certainty"] or "not graded"
+    certainty = verdict["certainty"] if isinstance(verdict["certainty"], str) else "not graded (no body of evidence)"
     return (
         f"<h2>{e(str(claim['claim']))}</h2>"
         f"<p><code>{e(claim['claim_id'])}</code> &middot; section: {e(str(claim['section']))} &middot; type: {e(claim['claim_type'])}</p>"

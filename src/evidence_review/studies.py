@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
+from .background import empty_background, load_background
 from .claims import BOOL_WORDS, SLUG, load_claims, load_outcome_domains
 from .paths import DEFAULT_PATHS, resolve_path
 from .tables import InputError, Problem, combine_errors, read_table, spreadsheet_row, validate_table
@@ -226,6 +227,8 @@ def reviews_schema(domains: set[str]) -> pa.DataFrameSchema:
             "n_studies": pa.Column("Int64", pa.Check.gt(0, error="n_studies must be positive"), nullable=True),
             "n_participants": pa.Column("Int64", pa.Check.gt(0, error="N must be positive"), nullable=True),
             "included_studies": _text(),
+            # Optional: orientation of the published estimate, needed to put it on a "favours the intervention" axis.
+            "higher_is_better": pa.Column(str, pa.Check(_bool_words, error="expected true or false"), nullable=True, required=False),
             "conclusion": _text(nullable=False),
             "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be an http(s) address")),
             "notes": _text(),
@@ -328,7 +331,10 @@ def load_reviews(path: str | Path, domains: set[str], studies: pd.DataFrame | No
     if studies is not None and "review_id" in frame:
         known = set(studies.loc[studies["design"] == "systematic_review", "study_id"])
         extra = _unknown_ids(frame, "review_id", known, "systematic review")
-    return validate_table(frame, reviews_schema(domains), str(path), extra)
+    reviews = validate_table(frame, reviews_schema(domains), str(path), extra)
+    hib = reviews["higher_is_better"] if "higher_is_better" in reviews else pd.Series(pd.NA, index=reviews.index, dtype=object)
+    reviews["higher_is_better"] = hib.str.lower().map(BOOL_WORDS).astype("boolean")
+    return reviews
 
 
 @dataclass(frozen=True)
@@ -339,6 +345,8 @@ class Evidence:
     ----------
     domains, claims, studies, outcomes, reviews : pandas.DataFrame
         The five input tables.
+    background : pandas.DataFrame
+        Authoritative evidence about the condition itself (empty when no such file is given).
     """
 
     domains: pd.DataFrame
@@ -346,6 +354,7 @@ class Evidence:
     studies: pd.DataFrame
     outcomes: pd.DataFrame
     reviews: pd.DataFrame
+    background: pd.DataFrame = field(default_factory=empty_background)
 
 
 def load_evidence(
@@ -354,6 +363,7 @@ def load_evidence(
     outcomes_path=DEFAULT_PATHS["outcomes_path"],
     reviews_path=DEFAULT_PATHS["reviews_path"],
     domains_path=DEFAULT_PATHS["domains_path"],
+    background_path=DEFAULT_PATHS["background_path"],
 ) -> Evidence:
     """Load and cross-validate all input tables, reporting the problems of every file at once.
 
@@ -363,6 +373,9 @@ def load_evidence(
     ----------
     claims_path, studies_path, outcomes_path, reviews_path, domains_path : str or Path
         The input files.
+    background_path : str or Path or None
+        Optional authoritative background evidence; ``None``, or the default file when it does not
+        exist, means none.
 
     Returns
     -------
@@ -392,7 +405,12 @@ def load_evidence(
     ids = set(studies["study_id"]) if studies is not None else None
     outcomes = attempt(load_outcomes, resolve_path(outcomes_path), codes, ids)
     reviews = attempt(load_reviews, resolve_path(reviews_path), codes, studies)
+    background = empty_background()
+    if background_path is not None:
+        path = resolve_path(background_path)
+        if path.exists() or path != resolve_path(DEFAULT_PATHS["background_path"]):
+            background = attempt(load_background, path, codes)
     if errors:
         raise combine_errors(errors)
-    return Evidence(domains, claims, studies, outcomes, reviews)
+    return Evidence(domains, claims, studies, outcomes, reviews, background)
 

@@ -94,11 +94,12 @@ def summary_html(title: str, verdicts: pd.DataFrame, claims: pd.DataFrame, score
     for r in merged.to_dict("records"):
         colour = VERDICT_COLOURS[r["verdict"]]
         text_colour = "#000" if r["verdict"] in ("not_testable", "no_evidence", "insufficient") else "#fff"
-        certainty = r["certainty"].replace("_", " ") if r["certainty"] else "&ndash;"
+        graded = isinstance(r["certainty"], str) and r["certainty"] != ""
+        certainty = r["certainty"].replace("_", " ") if graded else "&ndash;"
         rows.append(
             f"<tr><td>{e(r['claim'])}<br><small>{e(r['section'])}</small></td>"
             f"<td><span class='badge' style='background:{colour};color:{text_colour}'>{e(r['verdict'].replace('_', ' '))}</span></td>"
-            f"<td>{e(certainty) if r['certainty'] else certainty}</td><td>{e(plain_sentence(pd.Series(r)))}</td>"
+            f"<td>{e(certainty) if graded else certainty}</td><td>{e(plain_sentence(pd.Series(r)))}</td>"
             f"<td><a href='claims/{e(r['claim_id'])}.html'>details</a></td></tr>"
         )
     counts = merged["verdict"].value_counts()

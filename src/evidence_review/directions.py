@@ -1,0 +1,171 @@
+"""Stage 2, trial directions: one direction of effect per result, then one per claim and trial.
+
+Rules in ``docs/methods.md`` section 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DIRECTIONS",
+    "DESIGN_WEIGHTS",
+    "design_weight",
+    "point_estimate_directions",
+    "study_directions",
+    "domain_directions",
+]
+
+DIRECTIONS = ["benefit", "no_difference", "harm", "unclear"]
+#: Relative weight of a result by design in the direction (harvest) charts (randomised = 1).
+DESIGN_WEIGHTS = {
+    "rct": 1.0,
+    "crossover_rct": 1.0,
+    "non_randomised_controlled": 0.5,
+    "cohort": 0.5,
+    "pre_post": 0.25,
+    "case_series": 0.1,
+    "cross_sectional": 0.25,
+    "narrative_review": 0.1,
+    "systematic_review": 0.0,
+}
+
+
+def design_weight(design: str) -> float:
+    """Weight of one result in the weighted direction summary, by study design.
+
+    Parameters
+    ----------
+    design : str
+        A design code.
+
+    Returns
+    -------
+    float
+        1 for randomised trials down to 0 for systematic reviews (whose studies are counted themselves).
+    """
+    return DESIGN_WEIGHTS.get(design, 0.0)
+
+
+def point_estimate_directions(outcomes: pd.DataFrame) -> pd.Series:
+    """Direction of each result, taken from its point estimate wherever the row reports one.
+
+    A between-group row with both arms' means and a known ``higher_is_better`` has a point
+    estimate: its sign decides the direction whatever its significance (Cochrane Handbook
+    12.2.2.3), so a curator's "no difference" for a non-significant result becomes the direction
+    its means point to. Equal means stay ``no_difference``. Other rows keep the curated direction.
+
+    Parameters
+    ----------
+    outcomes : pandas.DataFrame
+        The outcomes table.
+
+    Returns
+    -------
+    pandas.Series
+        ``benefit``, ``no_difference``, ``harm`` or ``unclear`` per row.
+    """
+    mean_int = outcomes["mean_int"].astype("float64").to_numpy()
+    mean_ctl = outcomes["mean_ctl"].astype("float64").to_numpy()
+    hib = outcomes["higher_is_better"].astype("boolean")
+    known = (
+        (outcomes["basis"] == "between_group").to_numpy()
+        & ~np.isnan(mean_int) & ~np.isnan(mean_ctl) & hib.notna().to_numpy()
+    )
+    sign = np.where(hib.fillna(True).to_numpy(dtype=bool), 1.0, -1.0)
+    favours = np.nan_to_num(mean_int - mean_ctl) * sign
+    from_estimate = np.where(favours > 0, "benefit", np.where(favours < 0, "harm", "no_difference"))
+    return pd.Series(np.where(known, from_estimate, outcomes["direction"].to_numpy(dtype=object)), index=outcomes.index)
+
+
+def study_directions(links: pd.DataFrame) -> pd.DataFrame:
+    """One direction of effect per claim and trial (papers of one trial counted once).
+
+    Within a trial the best available results decide: between-group before within-group, the
+    named outcome before proxies. Among those, the most frequent direction with a sign wins; a tie
+    between different directions is ``unclear``; ``unclear`` results never outvote others.
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+        Output of :func:`evidence_review.linking.link_claims` (possibly filtered).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``claim_id``, ``trial_group``, ``direction``, ``participants``, ``design``, ``comparator``,
+        ``randomised``, ``controlled``, ``ms_population``, ``directness``, ``rob_overall``, ``study_id``,
+        ``evidence_kind``.
+    """
+    cols = ["claim_id", "trial_group", "direction", "participants", "design", "comparator", "randomised",
+            "controlled", "ms_population", "directness", "rob_overall", "study_id", "evidence_kind"]
+    if links.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    if "evidence_kind" not in links:
+        links = links.assign(evidence_kind="study")
+    needed = ["claim_id", "trial_group", "basis", "proxy_outcome", "direction", "participants", "randomised",
+              "controlled", "ms_population", "directness", "design", "comparator", "rob_overall", "study_id", "evidence_kind"]
+    links = links[needed]
+    # One integer per (claim, trial): grouping on it is far cheaper than on two string columns.
+    claim_codes, claim_names = pd.factorize(links["claim_id"], sort=True)
+    trial_codes, trial_names = pd.factorize(links["trial_group"], sort=True)
+    group = claim_codes.astype(np.int64) * len(trial_names) + trial_codes
+    tier = ((links["basis"] == "within_group").to_numpy() * 2 + links["proxy_outcome"].to_numpy().astype(int))
+    order = np.lexsort((tier, group))
+    g_sorted, t_sorted = group[order], tier[order]
+    starts = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
+    first_of_group = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    keep = np.sort(order[t_sorted == t_sorted[first_of_group]])
+    best_group = group[keep]
+    direction_codes = pd.Categorical(links["direction"].to_numpy()[keep], categories=DIRECTIONS).codes
+    uniq, inverse = np.unique(best_group, return_inverse=True)
+    counts = np.zeros((len(uniq), 4), dtype=np.int64)
+    np.add.at(counts, (inverse, direction_codes), 1)
+    decisive = counts[:, :3]
+    top = decisive.max(axis=1)
+    ties = (decisive == top[:, None]).sum(axis=1)
+    direction = np.where((top > 0) & (ties == 1), np.array(DIRECTIONS[:3])[decisive.argmax(axis=1)], "unclear")
+    best = links.iloc[keep]
+    participants = best["participants"].astype("float64").to_numpy()
+    randomised = best["randomised"].to_numpy(dtype=bool)
+    # The row that describes the trial: randomised before not, then the largest.
+    describe = np.lexsort((-np.nan_to_num(participants, nan=-1.0), ~randomised, inverse))
+    first_rows = describe[np.r_[True, inverse[describe][1:] != inverse[describe][:-1]]]
+    n_max = np.full(len(uniq), np.nan)
+    np.fmax.at(n_max, inverse, participants)
+    out = pd.DataFrame({
+        "claim_id": np.asarray(claim_names)[uniq // len(trial_names)],
+        "trial_group": np.asarray(trial_names)[uniq % len(trial_names)],
+        "direction": direction,
+        "participants": n_max,
+        "design": best["design"].to_numpy()[first_rows],
+        "comparator": best["comparator"].to_numpy()[first_rows],
+        "randomised": np.bincount(inverse, weights=randomised, minlength=len(uniq)) > 0,
+        "controlled": np.bincount(inverse, weights=best["controlled"].to_numpy(dtype=bool), minlength=len(uniq)) > 0,
+        "ms_population": np.bincount(inverse, weights=~best["ms_population"].to_numpy(dtype=bool), minlength=len(uniq)) == 0,
+        "directness": np.where(
+            np.bincount(inverse, weights=(best["directness"] == "direct").to_numpy(), minlength=len(uniq)) > 0, "direct", "indirect"),
+        "rob_overall": best["rob_overall"].to_numpy()[first_rows],
+        "study_id": best["study_id"].to_numpy()[first_rows],
+        "evidence_kind": best["evidence_kind"].to_numpy()[first_rows],
+    })
+    return out[cols]
+
+
+def domain_directions(links: pd.DataFrame) -> pd.DataFrame:
+    """One direction per outcome domain and trial, for effect-direction (harvest) plots by domain.
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+        :func:`evidence_review.linking.link_claims` output; each outcome row counts once whatever
+        claims it is linked to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`study_directions` columns with ``outcome_domain`` in place of ``claim_id``.
+    """
+    by_domain = links.drop_duplicates("outcome_id").assign(claim_id=lambda d: d["outcome_domain"], proxy_outcome=False)
+    return study_directions(by_domain).rename(columns={"claim_id": "outcome_domain"})

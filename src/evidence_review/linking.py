@@ -1,0 +1,298 @@
+"""Stage 1, linking: which results and which authoritative statements bear on which claim.
+
+Rules in ``docs/methods.md`` section 1. Every function is pure and unit-tested on constructed inputs.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .background import STATEMENT_TYPES
+from .claims import explode_domains
+from .vocab import CONTROLLED_DESIGNS, RANDOMISED_DESIGNS
+
+__all__ = ["study_label", "link_claims", "link_background", "rationales", "agreement", "is_statement"]
+
+#: Study ids of the form surname + year (+ a/b), the ones that make a readable label.
+_LABEL_ID = re.compile(r"([a-z]+)(\d{4}[a-z]?)")
+
+_DESIGN_LABEL = {
+    "rct": "RCT",
+    "crossover_rct": "crossover RCT",
+    "non_randomised_controlled": "non-randomised controlled study",
+    "pre_post": "before-after study",
+    "cohort": "cohort study",
+    "cross_sectional": "survey",
+    "case_series": "case report/series",
+    "narrative_review": "narrative review",
+    "systematic_review": "systematic review",
+    "guideline": "guideline",
+    "society_statement": "society statement",
+    "registry": "registry",
+    "survey": "survey",
+    "consensus_statement": "consensus statement",
+}
+#: What a result of an intervention study says, by its direction.
+_INTERVENTION_TEXT = {
+    "benefit": "favoured the intervention",
+    "no_difference": "no difference",
+    "harm": "worse with the intervention",
+    "unclear": "direction unclear",
+}
+#: What an association in people with the condition says about a background claim.
+_AGREEMENT_TEXT = {
+    "agrees": "association in people with the condition agrees with the claim",
+    "disagrees": "association in people with the condition disagrees with the claim",
+    "no direction": "no association found",
+    "unclear": "does not settle the point",
+}
+
+
+def study_label(study_id: str) -> str:
+    """Readable label for a study: ``negahban2013`` becomes ``Negahban 2013``.
+
+    Parameters
+    ----------
+    study_id : str
+        A study id; ids not of the form surname+year are returned unchanged.
+
+    Returns
+    -------
+    str
+    """
+    m = _LABEL_ID.fullmatch(study_id)
+    return f"{m.group(1).capitalize()} {m.group(2)}" if m else study_id
+
+
+def agreement(direction: pd.Series, expected: pd.Series, statement: pd.Series) -> pd.Series:
+    """Whether each result agrees with the claim it is linked to (methods section 3).
+
+    A study result coded ``no_difference`` has no direction (it is usually "not significant") and
+    counts neither way, unless the claim itself expects no difference. An authoritative statement
+    coded ``no_difference`` is a finding ("nothing changes it"): it agrees with a claim expecting
+    no difference and disagrees with one expecting a direction.
+
+    Parameters
+    ----------
+    direction, expected : pandas.Series
+        The result's direction and the claim's expected direction.
+    statement : pandas.Series of bool
+        True for rows of authoritative background evidence.
+
+    Returns
+    -------
+    pandas.Series
+        ``agrees``, ``disagrees``, ``no direction`` or ``unclear``.
+    """
+    d = direction.to_numpy(dtype=object)
+    e = expected.to_numpy(dtype=object)
+    bg = statement.to_numpy(dtype=bool)
+    signed = (d == "benefit") | (d == "harm")
+    out = np.where(d == e, "agrees", np.where(signed, "disagrees", "no direction"))
+    # A no-difference finding about the condition is a finding, not a missing direction.
+    out = np.where(bg & (d == "no_difference") & (e != "no_difference"), "disagrees", out)
+    out = np.where(d == "unclear", "unclear", out)
+    return pd.Series(out, index=direction.index)
+
+
+def link_claims(
+    claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame, rationale: bool = True
+) -> pd.DataFrame:
+    """Link each claim to every outcome row in one of its outcome domains.
+
+    Claims about the condition itself (``background``) link only to observational studies
+    (``intervention == "no_intervention"``); all other claims link only to studies of an
+    intervention. Systematic reviews are shown beside the synthesis, not linked, so that their
+    primary studies are not counted twice.
+
+    Parameters
+    ----------
+    claims, outcomes, studies : pandas.DataFrame
+        The validated tables.
+    rationale : bool
+        Also write the one-sentence ``rationale`` per link (presentation; skip it for speed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per claim x outcome with study characteristics, ``proxy_outcome`` (marked ``~``
+        in the claims file), ``ms_population``, ``controlled``, ``randomised``, ``directness``
+        (``direct`` or ``indirect``), ``indirect_reason``, ``agreement``, ``evidence_kind``
+        (``study``) and, if asked, ``rationale``.
+    """
+    pairs = explode_domains(claims.loc[claims["testable"]])
+    study_cols = [
+        "study_id", "design", "condition", "intervention", "comparator", "n_randomised", "n_analysed",
+        "trial_group", "rob_overall", "directness", "directness_reason",
+    ]
+    # Flags are computed once per study and per claim, before the (large) claim x outcome merge.
+    st = studies.loc[studies["design"] != "systematic_review", study_cols].rename(columns={"directness": "study_directness"})
+    st = st.assign(
+        _observational=(st["intervention"] == "no_intervention").to_numpy(),
+        ms_population=(st["condition"] == "ms").to_numpy(),
+        randomised=st["design"].isin(RANDOMISED_DESIGNS).to_numpy(),
+        _controlled_design=st["design"].isin(CONTROLLED_DESIGNS).to_numpy(),
+        participants=st["n_randomised"].fillna(st["n_analysed"]),
+        _indirect_study=(st["study_directness"] == "indirect").to_numpy(),
+    )
+    cl = claims[["claim_id", "claim_type", "expected_direction"]].assign(_background=lambda d: (d["claim_type"] == "background").to_numpy())
+    # Free text of the outcomes (notes, source) is not needed per link; it stays one join away.
+    oc = outcomes.drop(columns=[c for c in ("notes", "source_url", "timepoint") if c in outcomes])
+    merged = pairs.merge(cl, on="claim_id").merge(oc, on="outcome_domain").merge(st, on="study_id")
+    merged = merged.loc[merged["_background"].to_numpy() == merged["_observational"].to_numpy()]
+    # Deterministic order (claim, study, outcome) by integer codes: cheaper than sorting strings.
+    order = np.lexsort([pd.factorize(merged[c], sort=True)[0] for c in ("outcome_id", "study_id", "claim_id")])
+    merged = merged.iloc[order].reset_index(drop=True)
+    merged["controlled"] = merged["_controlled_design"].to_numpy() & (merged["basis"] == "between_group").to_numpy()
+    ms = merged["ms_population"].to_numpy()
+    proxy = merged["proxy_outcome"].to_numpy(dtype=bool)
+    indirect_study = merged["_indirect_study"].to_numpy()
+    reason = np.full(len(merged), "", dtype=object)
+    if (~ms).any() or (ms & indirect_study).any() or proxy.any():
+        parts = [
+            pd.Series(np.where(ms, "", "not people with MS")),
+            pd.Series(np.where(ms & indirect_study, merged["directness_reason"].fillna("indirect intervention").astype(str), "")),
+            pd.Series(np.where(proxy, merged["outcome_domain"].astype(str) + " is a proxy for the named outcome", "")),
+        ]
+        reason = _join_nonempty(parts, "; ").to_numpy()
+    merged["indirect_reason"] = reason
+    merged["directness"] = np.where(reason == "", "direct", "indirect")
+    merged["agreement"] = agreement(merged["direction"], merged["expected_direction"], pd.Series(False, index=merged.index))
+    merged["evidence_kind"] = "study"
+    merged = merged.drop(columns=["_background", "_observational", "_controlled_design", "_indirect_study"])
+    if rationale:
+        merged["rationale"] = rationales(merged)
+    return merged
+
+
+def link_background(claims: pd.DataFrame, background: pd.DataFrame) -> pd.DataFrame:
+    """Link background claims to authoritative evidence rows by outcome domain.
+
+    Each row becomes one "source" that counts once, like a trial. A row is direct when it is
+    about people with MS and its domain is one the claim names (not a proxy).
+
+    Parameters
+    ----------
+    claims : pandas.DataFrame
+        The claims table.
+    background : pandas.DataFrame
+        :func:`evidence_review.background.load_background` output.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns shaped like :func:`link_claims` rows (``outcome_id``, ``study_id`` and
+        ``trial_group`` are the ``evidence_id``; ``design`` is the ``source_type``;
+        ``participants`` the printed ``n``; risk of bias ``not_assessed``), plus ``statement``,
+        ``source_type`` and ``evidence_kind == "background_evidence"``.
+    """
+    cols = ["claim_id", "outcome_id", "study_id", "trial_group", "outcome_domain", "proxy_outcome", "claim_type",
+            "expected_direction", "design", "source_type", "participants", "randomised", "controlled", "ms_population",
+            "basis", "comparator", "rob_overall", "direction", "directness", "indirect_reason", "agreement",
+            "evidence_kind", "statement", "instrument", "comparison", "p_value", "p_operator", "rationale"]
+    bg_claims = claims.loc[claims["testable"] & (claims["claim_type"] == "background")]
+    if background is None or background.empty or bg_claims.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    pairs = explode_domains(bg_claims).merge(bg_claims[["claim_id", "claim_type", "expected_direction"]], on="claim_id")
+    rows = pairs.merge(background, on="outcome_domain")
+    ms = (rows["condition"] == "ms").to_numpy()
+    proxy = rows["proxy_outcome"].to_numpy(dtype=bool)
+    reason = _join_nonempty([
+        pd.Series(np.where(ms, "", "not people with MS")),
+        pd.Series(np.where(proxy, rows["outcome_domain"].astype(str) + " is a proxy for the named outcome", "")),
+    ], "; ").to_numpy()
+    out = pd.DataFrame({
+        "claim_id": rows["claim_id"].to_numpy(),
+        "outcome_id": rows["evidence_id"].to_numpy(),
+        "study_id": rows["evidence_id"].to_numpy(),
+        "trial_group": rows["evidence_id"].to_numpy(),
+        "outcome_domain": rows["outcome_domain"].to_numpy(),
+        "proxy_outcome": proxy,
+        "claim_type": rows["claim_type"].to_numpy(),
+        "expected_direction": rows["expected_direction"].to_numpy(),
+        "design": rows["source_type"].to_numpy(),
+        "source_type": rows["source_type"].to_numpy(),
+        "participants": rows["n"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
+        "randomised": False,
+        "controlled": False,
+        "ms_population": ms,
+        "basis": "statement",
+        "comparator": "none",
+        # Sources outside the study tables have no risk-of-bias judgement of their own.
+        "rob_overall": "not_assessed",
+        "direction": rows["direction"].to_numpy(),
+        "directness": np.where(reason == "", "direct", "indirect"),
+        "indirect_reason": reason,
+        "evidence_kind": "background_evidence",
+        "statement": rows["statement"].to_numpy(),
+        "instrument": rows["measure"].fillna(rows["source_type"]).to_numpy(),
+        "comparison": rows["population"].to_numpy(),
+        "p_value": np.nan,
+        "p_operator": None,
+    })
+    out["agreement"] = agreement(out["direction"], out["expected_direction"], pd.Series(True, index=out.index))
+    who = rows["organisation"].fillna(rows["authors"]).fillna(rows["evidence_id"]).astype(str)
+    year = rows["year"].astype("Int64").astype(str).replace("<NA>", "")
+    label = who + np.where(year != "", " " + year, "")
+    out["rationale"] = (label + " (" + out["design"].map(_DESIGN_LABEL).fillna(out["design"]) + "): "
+                        + out["statement"].astype(str) + " [" + out["agreement"].map(_AGREEMENT_TEXT) + "]").to_numpy()
+    return out.sort_values(["claim_id", "outcome_id"], kind="stable").reset_index(drop=True)[cols]
+
+
+def is_statement(source_type: pd.Series) -> pd.Series:
+    """True for sources that state a synthesis of the evidence (guidelines, societies, consensus).
+
+    Parameters
+    ----------
+    source_type : pandas.Series
+
+    Returns
+    -------
+    pandas.Series of bool
+    """
+    return source_type.isin(STATEMENT_TYPES)
+
+
+def _join_nonempty(parts: list[pd.Series], sep: str) -> pd.Series:
+    out = parts[0].astype(str)
+    for part in parts[1:]:
+        part = part.astype(str)
+        out = out + np.where((out != "") & (part != ""), sep, "") + part
+    return out
+
+
+def rationales(links: pd.DataFrame) -> pd.Series:
+    """One sentence per link saying which study found what, e.g. "Negahban 2013, RCT, n=48: ...".
+
+    Results linked to a background claim are worded as associations in people with the
+    condition that agree or disagree with the claim, never as a benefit or harm of an intervention.
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+        :func:`link_claims` output.
+
+    Returns
+    -------
+    pandas.Series
+    """
+    ids = links["study_id"].astype(str)
+    parts = ids.str.extract(f"^{_LABEL_ID.pattern}$")
+    label = (parts[0].str.capitalize() + " " + parts[1]).fillna(ids)
+    n = links["participants"]
+    n_text = pd.Series(np.where(n.notna(), ", n=" + n.astype("Float64").round().astype("Int64").astype(str), ""), index=links.index)
+    p = links["p_value"]
+    p_text = pd.Series(np.where(p.notna(), ", p" + links["p_operator"].fillna("=").astype(str) + p.map("{:g}".format), ""),
+                       index=links.index)
+    background = (links["claim_type"] == "background").to_numpy()
+    finding = np.where(background, links["agreement"].map(_AGREEMENT_TEXT), links["direction"].map(_INTERVENTION_TEXT))
+    basis = np.where(links["basis"] == "between_group", "between groups", np.where(background, "within the group", "before vs after"))
+    return (
+        label + ", " + links["design"].map(_DESIGN_LABEL).fillna(links["design"]) + n_text + ": "
+        + links["instrument"].astype(str) + " (" + links["outcome_domain"] + ") "
+        + finding + " (" + basis + "; " + links["comparison"].astype(str) + p_text + ")"
+    )
+

@@ -1,0 +1,112 @@
+"""GRADE certainty rules (docs/methods.md section 6), each pinned on constructed trials."""
+
+import pandas as pd
+from engine_helpers import estimate, rct, source, trials
+
+from evidence_review.grading import DOMAINS, certainty_table, grade_certainty
+
+
+def domains_of(t, carrier=None, background=False, statement_carried=False):
+    claims = pd.DataFrame({"claim_id": ["c"], "claim_type": ["background" if background else "benefit"]})
+    carriers = pd.DataFrame([carrier], index=pd.Index(["c"], name="claim_id")) if carrier else None
+    table, tidy = certainty_table(t, claims, carriers, {"c"} if statement_carried else set())
+    return table.loc["c", "certainty"], tidy.set_index("domain")
+
+
+def change(t, domain, **kw):
+    return int(domains_of(t, **kw)[1].loc[domain, "change"])
+
+
+def test_tidy_domains_one_row_per_domain_with_integer_changes():
+    level, tidy = domains_of(trials(rct(), rct()))
+    assert level == "high"
+    assert list(tidy.index) == list(DOMAINS)
+    assert tidy["change"].dtype == "int64" and tidy.loc["start", "change"] == 0
+    assert tidy.loc["start", "reason"].startswith("High")
+
+
+def test_no_body_of_evidence_no_certainty():
+    assert grade_certainty(trials()) == (None, [])
+    table, tidy = certainty_table(trials(rct(), claim_id="a"), pd.DataFrame({"claim_id": ["a", "b"], "claim_type": ["benefit"] * 2}))
+    assert list(table.index) == ["a"] and set(tidy["claim_id"]) == {"a"}
+
+
+def test_start_follows_the_design_carrying_most_participants():
+    cohort = ("benefit", 301, "cohort", "usual_care", "low", "direct", True)
+    assert domains_of(trials(rct(n=300), cohort))[1].loc["start", "reason"].startswith("Low")
+    assert domains_of(trials(rct(n=301), ("benefit", 300, "cohort", "usual_care", "low", "direct", True)))[1].loc["start", "reason"].startswith("High")
+    assert grade_certainty(trials(cohort, cohort))[0] == "low"
+
+
+def test_background_evidence_starts_high_as_for_prognosis_questions():
+    obs = ("harm", 600, "cross_sectional", "none", "low", "direct", True)
+    level, tidy = domains_of(trials(obs, obs, expected="harm"), background=True)
+    assert level == "high" and "prevalence and prognosis" in tidy.loc["start", "reason"]
+
+
+def test_risk_of_bias_thresholds_and_not_assessed_as_some_concerns():
+    assert change(trials(rct(rob="high"), rct(rob="low")), "risk_of_bias") == -2  # 50% high
+    assert change(trials(rct(rob="high", n=299), rct(rob="some_concerns", n=2), rct(rob="low", n=299)), "risk_of_bias") == -1
+    assert change(trials(rct(rob="some_concerns"), rct(rob="low")), "risk_of_bias") == -1
+    assert change(trials(rct(rob="not_assessed"), rct(rob="low")), "risk_of_bias") == -1
+    assert change(trials(rct(rob="not_assessed", n=299), rct(rob="low", n=301)), "risk_of_bias") == 0
+
+
+def test_inconsistency_uses_pooled_i2_when_there_is_one():
+    both_ways = trials(rct("benefit"), rct("harm"))
+    assert change(both_ways, "inconsistency") == -1
+    assert change(both_ways, "inconsistency", carrier=estimate(0.3, 0.1, 0.5, i2=49.9)) == 0
+    assert change(trials(rct(), rct()), "inconsistency", carrier=estimate(0.3, 0.1, 0.5, i2=50.0)) == -1
+
+
+def test_no_difference_is_not_a_direction_for_inconsistency():
+    assert change(trials(rct("benefit"), rct("no_difference"), rct("unclear")), "inconsistency") == 0
+
+
+def test_background_inconsistency_counts_agreement():
+    obs_for = ("harm", 600, "cross_sectional", "none", "low", "direct", True)
+    obs_against = ("benefit", 600, "cross_sectional", "none", "low", "direct", True)
+    assert change(trials(obs_for, obs_against, expected="harm"), "inconsistency", background=True) == -1
+
+
+def test_indirectness():
+    assert change(trials(rct(directness="indirect", ms=False), rct(directness="indirect", ms=False)), "indirectness") == -2
+    assert change(trials(rct(directness="indirect"), rct(n=299)), "indirectness") == -1
+    assert change(trials(rct(directness="indirect", n=300), rct(n=300)), "indirectness") == 0
+
+
+def test_imprecision():
+    assert change(trials(rct(n=49), rct(n=50)), "imprecision") == -2
+    assert change(trials(rct(n=50), rct(n=50)), "imprecision") == -1
+    assert change(trials(rct(n=199), rct(n=200)), "imprecision") == -1
+    assert change(trials(rct(n=200), rct(n=200)), "imprecision") == 0
+    assert change(trials(rct(), rct()), "imprecision", carrier=estimate(0.2, -0.1, 0.5)) == -1
+    assert change(trials(sources=[source()], expected="harm"), "imprecision", background=True, statement_carried=True) == 0
+    assert change(trials(sources=[source()], expected="harm"), "imprecision", background=True) == -2
+
+
+def test_publication_bias_only_small_favourable_trials():
+    assert change(trials(rct(n=99), rct(n=99)), "publication_bias") == -1
+    assert change(trials(rct(n=99), rct(n=100)), "publication_bias") == 0
+    assert change(trials(rct(n=99), rct("no_difference", n=99)), "publication_bias") == 0
+    assert change(trials(rct(n=99)), "publication_bias") == 0
+
+
+def test_large_effect_rates_up_clean_non_randomised_evidence_only():
+    cohort = ("benefit", 300, "cohort", "usual_care", "low", "direct", True)
+    big = estimate(0.8, 0.5, 1.1)
+    assert change(trials(cohort, cohort), "large_effect", carrier=big) == 1
+    assert domains_of(trials(cohort, cohort), carrier=big)[0] == "moderate"
+    assert change(trials(cohort, cohort), "large_effect", carrier=estimate(0.79, 0.5, 1.1)) == 0
+    assert change(trials(cohort, cohort), "large_effect", carrier=estimate(0.9, -0.1, 1.9)) == 0
+    biased = ("benefit", 300, "cohort", "usual_care", "high", "direct", True)
+    assert change(trials(biased, biased), "large_effect", carrier=big) == 0
+    assert change(trials(rct(), rct()), "large_effect", carrier=big) == 0
+    assert change(trials(rct(), rct()), "dose_response") == 0
+
+
+def test_levels_add_up_and_stop_at_very_low():
+    assert grade_certainty(trials(rct(rob="some_concerns"), rct(rob="some_concerns")))[0] == "moderate"
+    level, reasons = grade_certainty(trials(rct(rob="high"), rct(rob="high")))
+    assert level == "low" and any(r.startswith("Risk of bias (-2)") for r in reasons)
+    assert grade_certainty(trials(*[rct(n=30, rob="high", ms=False, directness="indirect")] * 3))[0] == "very_low"

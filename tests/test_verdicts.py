@@ -1,0 +1,198 @@
+"""Verdict rules (docs/methods.md section 7), each pinned on constructed trials."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_helpers import claim, estimate, rct, source, trials
+
+from evidence_review.verdicts import (
+    LARGE_SMD,
+    claim_counts,
+    decide_verdict,
+    read_interval,
+    sign_test,
+    verdict_table,
+    vote_count,
+)
+
+
+def verdict(c, t, carrier=None, linked=True):
+    return decide_verdict(c, t, linked, carrier)
+
+
+# --- sign test and vote counting -----------------------------------------------------------------
+
+def test_sign_test_is_exact_two_sided_binomial():
+    p = sign_test([8, 5, 6, 0, 3], [2, 0, 0, 0, 3])
+    assert p[0] == pytest.approx(0.109375) and p[1] == pytest.approx(0.0625) and p[2] == pytest.approx(0.03125)
+    assert np.isnan(p[3]) and p[4] == 1.0
+
+
+def test_vote_count_counts_direction_not_significance():
+    v = vote_count(["benefit"] * 8 + ["harm"] * 2 + ["no_difference"] * 3 + ["unclear"])
+    assert (v["benefit"], v["harm"], v["no_difference"], v["unclear"]) == (8, 2, 3, 1)
+    assert (v["agree"], v["disagree"]) == (8, 2)  # no_difference is not a vote against
+    assert v["sign_test_p"] == pytest.approx(0.109375)
+    assert np.isnan(vote_count(["no_difference", "unclear"])["sign_test_p"])
+    harm = vote_count(["harm", "harm", "benefit"], expected="harm")
+    assert (harm["agree"], harm["disagree"]) == (2, 1)
+
+
+def test_claim_counts_flags_weak_comparators_and_authorities():
+    t = trials(rct(comparator="usual_care"), rct("no_difference", comparator="sham"), rct("harm", comparator="waitlist"),
+               expected="benefit", sources=[source("benefit", source_type="society_statement"), source("harm", n=400, source_type="survey"),
+                                            source("benefit", n=399, source_type="registry")])
+    r = claim_counts(t, ["c", "other"]).loc["c"]
+    assert (r["k"], r["benefit"], r["harm"], r["no_difference"]) == (6, 3, 2, 1)
+    assert r["weak_benefit"] == 1 and r["strong_not_benefit"] == 1
+    assert (r["authority_agree"], r["authority_disagree"]) == (1, 1)  # the registry of 399 is not an authority
+    assert claim_counts(t, ["other"]).loc["other"].sum() == 0
+
+
+# --- the scale -----------------------------------------------------------------------------------
+
+def test_not_testable_and_no_evidence():
+    assert verdict(claim(testable=False), trials(rct()))[0] == "not_testable"
+    assert verdict(claim(), trials(), linked=False)[0] == "no_evidence"
+
+
+def test_insufficient_without_basis_evidence():
+    v, reasons = verdict(claim(), trials())
+    assert v == "insufficient" and "only uncontrolled or indirect" in reasons[0]
+
+
+def test_supported_only_when_the_sign_test_tells_the_direction_from_chance():
+    v, reasons = verdict(claim(), trials(*[rct()] * 5))
+    assert v == "insufficient" and reasons == ["5 of 5 trials with a direction point to benefit; too few to rule out chance (sign test p = 0.062)."]
+    assert verdict(claim(), trials(*[rct()] * 6))[0] == "supported"
+    assert verdict(claim(), trials(rct(n=99)))[0] == verdict(claim(), trials(rct(n=5000)))[0] == "insufficient"
+
+
+def test_no_difference_results_are_not_votes_against():
+    assert verdict(claim(), trials(*[rct()] * 6, *[rct("no_difference")] * 10))[0] == "supported"
+    v, reasons = verdict(claim(), trials(*[rct("no_difference")] * 3, rct("unclear")))
+    assert v == "insufficient" and reasons[0].startswith("None of the 4 trials reports a direction")
+
+
+def test_trials_pointing_both_ways_are_insufficient_not_supported():
+    v, reasons = verdict(claim(), trials(*[rct()] * 5, rct("harm")))
+    assert v == "insufficient" and "point both ways" in reasons[0]
+
+
+def test_not_supported_when_trials_point_against_the_claim():
+    v, reasons = verdict(claim(), trials(*[rct("harm")] * 6))
+    assert v == "not_supported" and "6 point the other way" in reasons[0]
+
+
+def test_safety_claims_expect_harm():
+    harm_claim = claim(claim_type="safety", expected_direction="harm")
+    assert verdict(harm_claim, trials(*[rct("harm")] * 6, expected="harm"))[0] == "supported"
+    assert verdict(harm_claim, trials(*[rct("benefit")] * 6, expected="harm"))[0] == "not_supported"
+    assert verdict(harm_claim, trials(*[rct("harm")] * 5, expected="harm"))[0] == "insufficient"
+
+
+def test_claim_of_no_effect_needs_a_precise_estimate():
+    none_claim = claim(claim_type="framing", expected_direction="no_difference")
+    many_null = trials(*[rct("no_difference")] * 20, expected="no_difference")
+    v, reasons = verdict(none_claim, many_null)
+    assert v == "insufficient" and "cannot show that there is no effect" in reasons[0]
+    assert verdict(none_claim, trials(*[rct()] * 6, expected="no_difference"))[0] == "not_supported"
+    assert verdict(none_claim, trials(*[rct()] * 2, expected="no_difference"))[0] == "insufficient"
+    assert verdict(none_claim, many_null, estimate(0.02, -0.15, 0.19))[0] == "supported"
+    assert verdict(none_claim, many_null, estimate(0.3, 0.1, 0.5))[0] == "not_supported"
+    assert verdict(none_claim, many_null, estimate(0.0, -0.3, 0.3))[0] == "insufficient"
+    assert verdict(none_claim, many_null, estimate(0.0, -0.1, 0.1, scale="difference"))[0] == "insufficient"
+
+
+def test_an_estimate_carries_the_verdict_instead_of_the_votes():
+    six = trials(*[rct()] * 6)
+    v, reasons = verdict(claim(), six, estimate(0.3, -0.1, 0.7))
+    assert v == "insufficient" and reasons[-1] == "The CI includes no effect."
+    assert verdict(claim(), trials(rct()), estimate(0.4, 0.2, 0.6))[0] == "supported"
+    assert verdict(claim(), six, estimate(-0.4, -0.6, -0.2))[0] == "not_supported"
+    assert verdict(claim(), six, estimate(0.05, -0.1, 0.15))[0] == "not_supported"  # rules out all but a trivial benefit
+    assert verdict(claim(), six, estimate(0.05, -0.1, 0.15, scale="difference"))[0] == "insufficient"
+    assert verdict(claim(), six, estimate(1.0, 0.58, 1.42, scale="difference"))[0] == "supported"
+
+
+def test_mixed_when_benefit_shows_only_against_weak_comparators():
+    weak = trials(*[rct(comparator="usual_care")] * 6, rct("no_difference", comparator="sham"))
+    v, reasons = verdict(claim(), weak)
+    assert v == "mixed" and "sham" in reasons[-1]
+    assert verdict(claim(), weak, estimate(0.4, 0.2, 0.6))[0] == "mixed"
+    assert verdict(claim(), trials(*[rct(comparator="usual_care")] * 6, rct("no_difference", comparator="waitlist")))[0] == "supported"
+    assert verdict(claim(), trials(*[rct(comparator="usual_care")] * 5, rct(comparator="active"), rct("no_difference")))[0] == "supported"
+
+
+def test_claim_of_size_needs_an_effect_size_of_matching_magnitude():
+    size = claim(claim_of_size=True)
+    many = trials(*[rct()] * 12)
+    v, reasons = verdict(size, many)
+    assert v == "insufficient" and "a count of trials says nothing" in reasons[0]
+    assert verdict(size, many, estimate(LARGE_SMD, 0.5, 1.1))[0] == "supported"
+    assert verdict(size, many, estimate(0.79, 0.5, 1.1))[0] == "insufficient"
+    assert verdict(size, many, estimate(0.5, 0.3, 0.79))[0] == "not_supported"
+    assert verdict(size, many, estimate(0.9, -0.1, 1.9))[0] == "insufficient"
+    assert verdict(size, many, estimate(3.0, 2.0, 4.0, scale="difference"))[0] == "insufficient"
+
+
+# --- background claims ---------------------------------------------------------------------------
+
+BACKGROUND = claim(claim_type="background", expected_direction="harm")
+
+
+def test_background_claim_rests_on_authoritative_sources():
+    assert verdict(BACKGROUND, trials(sources=[source("harm")], expected="harm"))[0] == "supported"
+    assert verdict(BACKGROUND, trials(sources=[source("no_difference", source_type="society_statement")], expected="harm"))[0] == "not_supported"
+    v, reasons = verdict(BACKGROUND, trials(sources=[source("harm"), source("benefit", source_type="consensus_statement")], expected="harm"))
+    assert v == "mixed" and "disagree with one another" in reasons[-1]
+    assert verdict(BACKGROUND, trials(sources=[source("harm", n=400, source_type="survey")], expected="harm"))[0] == "supported"
+    assert verdict(BACKGROUND, trials(sources=[source("harm", n=399, source_type="survey")], expected="harm"))[0] == "insufficient"
+    assert verdict(BACKGROUND, trials(sources=[source("unclear")], expected="harm"))[0] == "insufficient"
+
+
+def test_background_claim_on_studies_alone_needs_the_sign_test():
+    obs = ("harm", 50, "cross_sectional", "none", "high", "direct", True)
+    v, reasons = verdict(BACKGROUND, trials(*[obs] * 5, expected="harm"))
+    assert v == "insufficient" and "associations in people with MS" in reasons[0] and "no authoritative source" in reasons[1]
+    assert verdict(BACKGROUND, trials(*[obs] * 6, expected="harm"))[0] == "supported"
+    against = ("benefit", 50, "cross_sectional", "none", "high", "direct", True)
+    assert verdict(BACKGROUND, trials(*[against] * 6, expected="harm"))[0] == "not_supported"
+    assert verdict(BACKGROUND, trials(expected="harm"))[0] == "insufficient"
+
+
+def test_background_claim_of_no_difference_agrees_with_a_no_difference_statement():
+    no_cure = claim(claim_type="background", expected_direction="no_difference")
+    assert verdict(no_cure, trials(sources=[source("no_difference")], expected="no_difference"))[0] == "supported"
+
+
+def test_verdict_table_reports_what_carried_each_verdict():
+    claims = pd.DataFrame([claim(claim_id="a"), claim(claim_id="b"), claim(claim_id="c", claim_type="background", expected_direction="harm")])
+    basis = pd.concat([trials(*[rct()] * 6, claim_id="a"), trials(rct(), claim_id="b"),
+                       trials(sources=[source("harm")], claim_id="c", expected="harm")], ignore_index=True)
+    carriers = pd.DataFrame([estimate(0.4, 0.2, 0.6, label="This review's pooled estimate (2 trials)")], index=pd.Index(["b"], name="claim_id"))
+    table = verdict_table(claims, basis, {"a", "b", "c"}, carriers)
+    assert list(table["carried_by"]) == ["sign test", "This review's pooled estimate (2 trials)", "authoritative sources"]
+    assert table.loc["a", "sign_test_p"] == pytest.approx(0.03125) and np.isnan(table.loc["b", "sign_test_p"])
+    assert (table.loc["a", "agree"], table.loc["a", "disagree"]) == (6, 0)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "scale", "expected", "reading"),
+    [
+        (0.01, 0.5, "smd", "benefit", "agrees"),
+        (0.0, 0.5, "smd", "benefit", "inconclusive"),
+        (-0.5, -0.01, "smd", "benefit", "disagrees"),
+        (-0.5, -0.01, "smd", "harm", "agrees"),
+        (0.01, 0.5, "smd", "harm", "disagrees"),
+        (-0.19, 0.19, "smd", "benefit", "disagrees"),
+        (-0.2, 0.19, "smd", "benefit", "inconclusive"),
+        (-0.19, 0.2, "smd", "no_difference", "inconclusive"),
+        (-0.19, 0.19, "smd", "no_difference", "agrees"),
+        (-0.19, 0.19, "difference", "no_difference", "inconclusive"),
+        (0.3, 0.9, "difference", "no_difference", "disagrees"),
+        (-0.9, -0.3, "smd", "no_difference", "disagrees"),
+    ],
+)
+def test_read_interval(low, high, scale, expected, reading):
+    assert read_interval(low, high, scale, expected) == reading
