@@ -109,3 +109,9 @@ def test_smd_needs_all_numbers_and_between_groups():
     assert smd_from_outcomes(_outcome(sd_ctl=np.nan)).empty
     assert smd_from_outcomes(_outcome(basis="within_group")).empty
     assert smd_from_outcomes(_outcome(higher_is_better=pd.NA)).empty
+
+
+def test_smd_is_na_for_an_arm_of_fewer_than_two_like_metafor():
+    one = smd_from_outcomes(_outcome(n_int=1))
+    assert len(one) == 1 and np.isnan(one["g"].iloc[0]) and np.isnan(one["var_g"].iloc[0])
+    assert np.isfinite(smd_from_outcomes(_outcome(n_int=2, n_ctl=2))["g"].iloc[0])

@@ -228,13 +228,14 @@ def link_background(claims: pd.DataFrame, background: pd.DataFrame) -> pd.DataFr
         "indirect_reason": reason,
         "evidence_kind": "background_evidence",
         "statement": rows["statement"].to_numpy(),
-        "instrument": rows["measure"].fillna(rows["source_type"]).to_numpy(),
+        "instrument": rows["measure"].astype(object).where(rows["measure"].notna(), rows["source_type"]).to_numpy(),
         "comparison": rows["population"].to_numpy(),
         "p_value": np.nan,
         "p_operator": None,
     })
     out["agreement"] = agreement(out["direction"], out["expected_direction"], pd.Series(True, index=out.index))
-    who = rows["organisation"].fillna(rows["authors"]).fillna(rows["evidence_id"]).astype(str)
+    who = (rows["organisation"].astype("string").fillna(rows["authors"].astype("string"))
+           .fillna(rows["evidence_id"].astype("string")).astype(str))
     year = rows["year"].astype("Int64").astype(str).replace("<NA>", "")
     label = who + np.where(year != "", " " + year, "")
     out["rationale"] = (label + " (" + out["design"].map(_DESIGN_LABEL).fillna(out["design"]) + "): "

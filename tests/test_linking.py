@@ -1,0 +1,141 @@
+"""Linking (methods section 1) and one direction per trial (section 2), on constructed rows."""
+
+import pandas as pd
+import pytest
+from test_engine import make_claims, make_outcomes, make_studies
+
+from evidence_review.background import empty_background
+from evidence_review.directions import design_weight, point_estimate_directions, study_directions
+from evidence_review.linking import agreement, link_background, link_claims, study_label
+
+
+@pytest.fixture
+def tables():
+    claims = make_claims(
+        ("pain", True, "benefit", "pain;~mood", "benefit", False),
+        ("heat", True, "background", "heat", "harm", False),
+        ("advice", False, "advice", "pain", "benefit", False),
+    )
+    studies = make_studies(
+        ("a2020", "rct", "ms", "massage", "sham", 60, "low", "direct"),
+        ("b2021", "pre_post", "other", "massage", "none", 20, "high", "indirect"),
+        ("c2022", "rct", "ms", "reflexology", "sham", 40, "low", "indirect"),
+        ("s2019", "cross_sectional", "ms", "no_intervention", "none", 500, "not_assessed", "direct"),
+        ("r2023", "systematic_review", "ms", "massage", "usual_care", None, "some_concerns", "direct"),
+    )
+    outcomes = make_outcomes(
+        ("a2020", "pain", "benefit", "between_group", None, False),
+        ("a2020", "mood", "benefit", "between_group", None, True),
+        ("b2021", "pain", "benefit", "within_group", None, False),
+        ("c2022", "pain", "harm", "between_group", None, False),
+        ("s2019", "heat", "harm", "within_group", None, None),
+        ("s2019", "pain", "harm", "within_group", None, None),
+        ("r2023", "pain", "benefit", "between_group", None, False),
+    )
+    return claims, outcomes, studies
+
+
+def test_links_respect_claim_kind_reviews_and_testability(tables):
+    links = link_claims(*tables).set_index(["claim_id", "outcome_id"])
+    assert set(links.index) == {("pain", "a2020#1"), ("pain", "a2020#2"), ("pain", "b2021#1"), ("pain", "c2022#1"), ("heat", "s2019#1")}
+
+
+def test_directness_and_its_reasons(tables):
+    links = link_claims(*tables).set_index(["claim_id", "outcome_id"])
+    assert links.loc[("pain", "a2020#1"), "directness"] == "direct"
+    assert links.loc[("pain", "a2020#2"), "indirect_reason"] == "mood is a proxy for the named outcome"
+    assert links.loc[("pain", "b2021#1"), "indirect_reason"] == "not people with MS"
+    assert links.loc[("pain", "c2022#1"), "indirect_reason"] == "other population"
+    assert links.loc[("pain", "a2020#1"), "controlled"] and not links.loc[("pain", "b2021#1"), "controlled"]
+    assert (links.loc[links["directness"] == "indirect", "indirect_reason"] != "").all()
+
+
+def test_rationales_word_background_results_as_associations(tables):
+    links = link_claims(*tables).set_index(["claim_id", "outcome_id"])
+    assert links.loc[("pain", "a2020#1"), "rationale"].startswith("A 2020, RCT, n=60: scale (pain) favoured the intervention (between groups")
+    heat = links.loc[("heat", "s2019#1"), "rationale"]
+    assert "association in people with the condition agrees with the claim (within the group" in heat
+    assert "harm" not in heat and "intervention" not in heat
+
+
+def test_agreement_rules():
+    d = pd.Series(["benefit", "harm", "no_difference", "unclear", "no_difference", "no_difference", "harm"])
+    e = pd.Series(["benefit", "benefit", "benefit", "benefit", "no_difference", "harm", "harm"])
+    studies = agreement(d, e, pd.Series([False] * 7))
+    assert list(studies) == ["agrees", "disagrees", "no direction", "unclear", "agrees", "no direction", "agrees"]
+    statements = agreement(d, e, pd.Series([True] * 7))
+    assert list(statements) == ["agrees", "disagrees", "disagrees", "unclear", "agrees", "disagrees", "agrees"]
+
+
+def test_background_sources_link_to_background_claims_by_domain(tables):
+    claims = tables[0]
+    bg = empty_background()
+    for i, (eid, domain, condition, direction) in enumerate([("s-heat", "heat", "ms", "harm"), ("s-other", "heat", "other", "no_difference"),
+                                                            ("s-pain", "pain", "ms", "harm")]):
+        bg.loc[i] = {"evidence_id": eid, "source_type": "guideline", "organisation": "Org", "year": 2022, "source_url": "https://x.org",
+                     "population": "p", "condition": condition, "outcome_domain": domain, "statement": "A statement in own words.",
+                     "direction": direction, "n": pd.NA}
+    links = link_background(claims, bg).set_index("outcome_id")
+    assert list(links.index) == ["s-heat", "s-other"] and (links["claim_id"] == "heat").all()
+    assert links.loc["s-heat", "directness"] == "direct" and links.loc["s-other", "indirect_reason"] == "not people with MS"
+    assert links.loc["s-heat", "agreement"] == "agrees" and links.loc["s-other", "agreement"] == "disagrees"
+    assert (links["rob_overall"] == "not_assessed").all() and not links["controlled"].any()
+    assert links.loc["s-heat", "rationale"].startswith("Org 2022 (guideline): A statement in own words. [association")
+    assert link_background(claims, empty_background()).empty
+
+
+def test_point_estimate_decides_direction_whatever_its_significance():
+    rows = make_outcomes(
+        ("a", "pain", "no_difference", "between_group", (10, 3.0, 1.0, 10, 4.0, 1.0), False),  # lower pain: benefit
+        ("a", "pain", "no_difference", "between_group", (10, 3.0, 1.0, 10, 4.0, 1.0), True),   # lower score worse: harm
+        ("a", "pain", "benefit", "between_group", (10, 4.0, 1.0, 10, 4.0, 1.0), True),         # equal means
+        ("a", "pain", "no_difference", "within_group", (10, 3.0, 1.0, 10, 4.0, 1.0), True),    # not a between-group estimate
+        ("a", "pain", "unclear", "between_group", (10, 3.0, 1.0, 10, 4.0, 1.0), None),         # orientation unknown
+        ("a", "pain", "harm", "between_group", None, True),
+    )
+    assert list(point_estimate_directions(rows)) == ["benefit", "harm", "no_difference", "no_difference", "unclear", "harm"]
+
+
+def _links(*rows):
+    cols = ["trial_group", "basis", "proxy_outcome", "direction", "participants", "randomised", "design", "ms_population", "directness"]
+    frame = pd.DataFrame(rows, columns=cols)
+    return frame.assign(claim_id="c", controlled=frame["basis"] == "between_group", comparator="sham", rob_overall="low",
+                        study_id=frame["trial_group"] + "-" + frame["design"], evidence_kind="study")
+
+
+def test_one_direction_per_trial_from_its_best_results():
+    t = study_directions(_links(
+        ("t1", "between_group", False, "benefit", 40, True, "rct", True, "direct"),
+        ("t1", "within_group", False, "harm", 40, True, "rct", True, "direct"),
+        ("t1", "within_group", False, "harm", 40, True, "rct", True, "direct"),
+        ("t2", "between_group", True, "harm", 30, True, "rct", True, "indirect"),
+        ("t2", "between_group", False, "no_difference", 30, True, "rct", True, "direct"),
+        ("t3", "between_group", False, "benefit", 20, True, "rct", True, "direct"),
+        ("t3", "between_group", False, "harm", 20, True, "rct", True, "direct"),
+        ("t4", "between_group", False, "unclear", 10, True, "rct", True, "direct"),
+        ("t4", "between_group", False, "unclear", 10, True, "rct", True, "direct"),
+        ("t4", "between_group", False, "harm", 10, True, "rct", True, "direct"),
+        ("t5", "between_group", False, "harm", 10, True, "rct", True, "direct"),
+        ("t5", "between_group", False, "benefit", 10, True, "rct", True, "direct"),
+    )).set_index("trial_group")
+    assert t.loc["t1", "direction"] == "benefit"        # between-group beats within-group
+    assert t.loc["t2", "direction"] == "no_difference"  # the named outcome beats a proxy
+    assert t.loc["t3", "direction"] == t.loc["t5", "direction"] == "unclear"  # a tie, whichever comes first
+    assert t.loc["t4", "direction"] == "harm"           # unclear results never outvote a direction
+    assert t.loc["t2", "directness"] == "direct"
+
+
+def test_trial_description_prefers_randomised_and_largest_paper():
+    t = study_directions(_links(
+        ("t1", "between_group", False, "benefit", 80, False, "non_randomised_controlled", True, "direct"),
+        ("t1", "between_group", False, "benefit", 50, True, "rct", True, "direct"),
+        ("t1", "between_group", False, "benefit", 60, True, "crossover_rct", False, "direct"),
+    )).iloc[0]
+    assert (t["design"], t["participants"], t["randomised"], t["ms_population"]) == ("crossover_rct", 80.0, True, False)
+
+
+def test_study_label_and_design_weight():
+    assert study_label("negahban2013") == "Negahban 2013" and study_label("sajadi2020a") == "Sajadi 2020a"
+    assert study_label("anonndb") == "anonndb"
+    assert (design_weight("rct"), design_weight("pre_post"), design_weight("unknown")) == (1.0, 0.25, 0.0)
+    assert study_directions(_links().iloc[0:0]).empty
