@@ -79,6 +79,13 @@ def point_estimate_directions(outcomes: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(known, from_estimate, outcomes["direction"].to_numpy(dtype=object)), index=outcomes.index)
 
 
+def _sorted_codes(frame: pd.DataFrame, rank: str, column: str) -> np.ndarray:
+    """Integer codes in sorted order of ``column``: the precomputed ``rank`` column when present."""
+    if rank in frame and frame[rank].notna().all():
+        return frame[rank].to_numpy(dtype=np.int64)
+    return pd.factorize(frame[column], sort=True)[0].astype(np.int64)
+
+
 def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     """One direction of effect per claim and trial (papers of one trial counted once).
 
@@ -96,21 +103,25 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``claim_id``, ``trial_group``, ``direction``, ``participants``, ``design``, ``comparator``,
         ``randomised``, ``controlled``, ``ms_population``, ``directness``, ``rob_overall``, ``study_id``,
-        ``evidence_kind``.
+        ``evidence_kind`` and the claim's ``expected_direction`` (None when the links lack it).
     """
     cols = ["claim_id", "trial_group", "direction", "participants", "design", "comparator", "randomised",
             "controlled", "ms_population", "directness", "rob_overall", "study_id", "evidence_kind"]
     if links.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols + ["expected_direction"]})
     if "evidence_kind" not in links:
         links = links.assign(evidence_kind="study")
+    if "expected_direction" not in links:
+        links = links.assign(expected_direction=None)
     needed = ["claim_id", "trial_group", "basis", "proxy_outcome", "direction", "participants", "randomised",
-              "controlled", "ms_population", "directness", "design", "comparator", "rob_overall", "study_id", "evidence_kind"]
-    links = links[needed]
+              "controlled", "ms_population", "directness", "design", "comparator", "rob_overall", "study_id", "evidence_kind",
+              "expected_direction"]
     # One integer per (claim, trial): grouping on it is far cheaper than on two string columns.
-    claim_codes, claim_names = pd.factorize(links["claim_id"], sort=True)
-    trial_codes, trial_names = pd.factorize(links["trial_group"], sort=True)
-    group = claim_codes.astype(np.int64) * len(trial_names) + trial_codes
+    claim_codes = _sorted_codes(links, "_claim_rank", "claim_id")
+    trial_codes = _sorted_codes(links, "_trial_rank", "trial_group")
+    links = links[needed]
+    n_trials = int(trial_codes.max()) + 1
+    group = claim_codes * n_trials + trial_codes
     tier = ((links["basis"] == "within_group").to_numpy() * 2 + links["proxy_outcome"].to_numpy().astype(int))
     order = np.lexsort((tier, group))
     g_sorted, t_sorted = group[order], tier[order]
@@ -135,8 +146,8 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     n_max = np.full(len(uniq), np.nan)
     np.fmax.at(n_max, inverse, participants)
     out = pd.DataFrame({
-        "claim_id": np.asarray(claim_names)[uniq // len(trial_names)],
-        "trial_group": np.asarray(trial_names)[uniq % len(trial_names)],
+        "claim_id": best["claim_id"].to_numpy()[first_rows],
+        "trial_group": best["trial_group"].to_numpy()[first_rows],
         "direction": direction,
         "participants": n_max,
         "design": best["design"].to_numpy()[first_rows],
@@ -149,8 +160,9 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         "rob_overall": best["rob_overall"].to_numpy()[first_rows],
         "study_id": best["study_id"].to_numpy()[first_rows],
         "evidence_kind": best["evidence_kind"].to_numpy()[first_rows],
+        "expected_direction": best["expected_direction"].to_numpy()[first_rows],
     })
-    return out[cols]
+    return out[cols + ["expected_direction"]]
 
 
 def domain_directions(links: pd.DataFrame) -> pd.DataFrame:

@@ -39,6 +39,13 @@ RATIO_MEASURES = ("rr", "or", "hr", "risk ratio", "odds ratio", "hazard ratio", 
 _LATER = re.compile(r"follow-?up|months? after|weeks? after|wk after|\bmid\b|mid-|during", re.IGNORECASE)
 
 
+def _sort_key(frame: pd.DataFrame, rank: str, column: str) -> np.ndarray:
+    """Integer codes in sorted order of ``column``: the precomputed ``rank`` column when present."""
+    if rank in frame and frame[rank].notna().all():
+        return frame[rank].to_numpy(dtype=np.int64)
+    return pd.factorize(frame[column], sort=True)[0].astype(np.int64)
+
+
 def timepoint_rank(timepoint: pd.Series) -> pd.Series:
     """0 for a result at the end of treatment, 1 for one taken later or part-way through.
 
@@ -82,20 +89,38 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     g = smd_from_outcomes(post).dropna(subset=["g", "var_g"])
     if g.empty or links.empty:
         return links.iloc[0:0].assign(g=np.nan, var_g=np.nan, se_g=np.nan, ci_low_g=np.nan, ci_high_g=np.nan)
-    g = g.merge(post[["outcome_id", "timepoint"]], on="outcome_id")
+    row = pd.Index(post["outcome_id"]).get_indexer(g["outcome_id"])
+    timepoint = post["timepoint"] if "timepoint" in post else pd.Series(None, index=post.index, dtype=object)
+    g = g.assign(timepoint_rank=timepoint_rank(timepoint).to_numpy()[row],
+                 _n=(post["n_int"].astype("float64") + post["n_ctl"].astype("float64")).to_numpy()[row],
+                 _file_order=post.index.to_numpy()[row])
     mask = (links["directness"] == "direct").to_numpy() & links["controlled"].to_numpy(dtype=bool)
-    cand = links.loc[mask].merge(g, on="outcome_id")
+    cand = links.loc[mask]
+    at = pd.Index(g["outcome_id"]).get_indexer(cand["outcome_id"])
+    cand = cand.loc[at >= 0]
     if cand.empty:
-        return cand
-    cand["_file_order"] = cand["outcome_id"].str.rsplit("#", n=1).str[-1].astype(int)
-    trials_per_instrument = cand.drop_duplicates(["claim_id", "trial_group", "instrument"]).groupby(["claim_id", "instrument"]).size()
-    cand["instrument_rank"] = -cand.set_index(["claim_id", "instrument"]).index.map(trials_per_instrument).to_numpy()
-    cand["timepoint_rank"] = timepoint_rank(cand["timepoint"]).to_numpy()
-    cand["_n"] = -(cand["n_int"].astype("float64") + cand["n_ctl"].astype("float64"))
-    cand = cand.sort_values(["claim_id", "trial_group", "instrument_rank", "timepoint_rank", "_n", "study_id", "_file_order"],
-                            kind="stable")
-    chosen = cand.drop_duplicates(["claim_id", "trial_group"], keep="first")
-    return chosen.drop(columns=["_file_order", "_n", "timepoint"]).reset_index(drop=True)
+        return cand.assign(g=np.nan, var_g=np.nan, se_g=np.nan, ci_low_g=np.nan, ci_high_g=np.nan)
+    chosen_g = g.iloc[at[at >= 0]]
+    claim_code = _sort_key(cand, "_claim_rank", "claim_id")
+    trial_code = _sort_key(cand, "_trial_rank", "trial_group")
+    study_code = _sort_key(cand, "_study_rank", "study_id")
+    instrument_code = pd.factorize(cand["instrument"])[0].astype(np.int64)
+    # How many trials of the same claim use each instrument (more is preferred).
+    n_trials = int(trial_code.max()) + 1
+    claim_instrument = claim_code * (int(instrument_code.max()) + 1) + instrument_code
+    used_by = np.unique(claim_instrument * n_trials + trial_code) // n_trials
+    keys, users = np.unique(used_by, return_counts=True)
+    instrument_rank = -users[np.searchsorted(keys, claim_instrument)]
+    order = np.lexsort((chosen_g["_file_order"].to_numpy(), study_code, -np.nan_to_num(chosen_g["_n"].to_numpy()),
+                        chosen_g["timepoint_rank"].to_numpy(), instrument_rank, trial_code, claim_code))
+    pair = claim_code[order] * n_trials + trial_code[order]
+    first = order[np.r_[True, pair[1:] != pair[:-1]]]
+    out = cand.iloc[first].reset_index(drop=True)
+    gg = chosen_g.iloc[first].reset_index(drop=True)
+    for col in ("g", "var_g", "se_g", "ci_low_g", "ci_high_g", "timepoint_rank"):
+        out[col] = gg[col].to_numpy()
+    out["instrument_rank"] = instrument_rank[first]
+    return out
 
 
 def pool_claims(effects: pd.DataFrame, claim_ids, method: str = "dl") -> pd.DataFrame:

@@ -88,14 +88,39 @@ def _carriers(claims: pd.DataFrame, pooled: pd.DataFrame, published: pd.DataFram
         "ci_high": own["ci_high"], "i2": own["i2"],
     })
     pub = published.loc[~published["claim_id"].isin(set(own["claim_id"])) & published["claim_id"].isin(intervention)]
+    if pub.empty:
+        return own.set_index("claim_id")[cols]
     pub = pd.DataFrame({
         "claim_id": pub["claim_id"],
         "label": "Published meta-analysis " + pub["review_id"].map(study_label) + " (" + pub["instrument_or_scope"].astype(str) + ")",
         "source": "published", "scale": pub["scale"], "measure": pub["effect_measure"], "estimate": pub["favours_estimate"],
         "ci_low": pub["favours_ci_low"], "ci_high": pub["favours_ci_high"], "i2": pub["i2"].astype("float64"),
     })
-    both = pd.concat([own, pub], ignore_index=True) if len(pub) else own
+    both = pd.concat([own, pub], ignore_index=True)
     return both.set_index("claim_id")[cols]
+
+
+def _link_counts(study_links: pd.DataFrame, source_links: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """Per claim: linked results by direction, and distinct studies or sources, on integer codes."""
+    rank = study_links["_claim_rank"].to_numpy(dtype=np.int64) if len(study_links) else np.array([], dtype=np.int64)
+    names = np.full(int(rank.max()) + 1 if len(rank) else 0, None, dtype=object)
+    names[rank] = study_links["claim_id"].to_numpy(dtype=object) if len(rank) else names[rank]
+    counts = np.zeros((len(names), len(DIRECTIONS) + 1), dtype=np.int64)
+    direction = study_links["direction"].to_numpy(dtype=object) if len(rank) else np.array([], dtype=object)
+    for j, word in enumerate(DIRECTIONS):
+        counts[:, j] = np.bincount(rank[direction == word], minlength=len(names))
+    if len(rank):
+        studies = study_links["_study_rank"].to_numpy(dtype=np.int64)
+        width = int(studies.max()) + 1
+        counts[:, -1] = np.bincount(np.unique(rank * width + studies) // width, minlength=len(names))
+    used = names != None  # noqa: E711 - element-wise test on an object array
+    counts, names = counts[used], names[used]
+    out = pd.DataFrame(counts, index=names, columns=[*DIRECTIONS, "studies"])
+    if len(source_links):
+        src = source_links.groupby(["claim_id", "direction"]).size().unstack("direction", fill_value=0).reindex(columns=DIRECTIONS, fill_value=0)
+        src["studies"] = source_links.groupby("claim_id")["study_id"].nunique()
+        out = out.add(src, fill_value=0)
+    return out.reindex(ids, fill_value=0).astype(int)
 
 
 def synthesise(
@@ -134,18 +159,18 @@ def synthesise(
         source_links = source_links.drop(columns="rationale")
     links = pd.concat([study_links, source_links], ignore_index=True) if len(source_links) else study_links
     ids = claims["claim_id"]
-    expected_of = claims.set_index("claim_id")["expected_direction"]
     trials = study_directions(links)
-    trials["agreement"] = agreement(trials["direction"], trials["claim_id"].map(expected_of),
-                                    trials["evidence_kind"] == "background_evidence")
-    background_claim = trials["claim_id"].map(claims.set_index("claim_id")["claim_type"].eq("background")).astype(bool)
-    trials["basis_for_verdict"] = (trials["directness"] == "direct") & (background_claim | trials["controlled"].astype(bool))
+    statement = (trials["evidence_kind"] == "background_evidence").to_numpy()
+    trials["agreement"] = agreement(trials["direction"], trials.pop("expected_direction"), pd.Series(statement, index=trials.index))
+    background_ids = claims.loc[claims["claim_type"] == "background", "claim_id"]
+    background_claim = trials["claim_id"].isin(background_ids).to_numpy() if len(background_ids) else np.zeros(len(trials), dtype=bool)
+    trials["basis_for_verdict"] = (trials["directness"] == "direct").to_numpy() & (background_claim | trials["controlled"].to_numpy(dtype=bool))
     basis = trials.loc[trials["basis_for_verdict"]]
 
     effects = trial_effects(study_links, outcomes)
     linked_ids = sorted(set(links["claim_id"]))
     pooled = pool_claims(effects, linked_ids, method)[_POOLED_COLUMNS] if linked_ids else pd.DataFrame(columns=_POOLED_COLUMNS)
-    published = published_for_claims(claims, reviews, studies) if reviews is not None else pd.DataFrame(columns=["claim_id"])
+    published = published_for_claims(claims, reviews, studies)
     carriers = _carriers(claims, pooled, published) if len(pooled) else None
 
     verdicts = verdict_table(claims, basis, set(linked_ids), carriers).reindex(ids)
@@ -155,11 +180,11 @@ def synthesise(
     certainty, domains = certainty_table(graded_on, claims, carriers, statement_carried)
     certainty = certainty.reindex(ids)
 
-    per_link = links.groupby(["claim_id", "direction"]).size().unstack("direction", fill_value=0).reindex(
-        index=ids, columns=DIRECTIONS, fill_value=0)
-    t = trials.assign(_n=trials["participants"].astype("float64").fillna(0), _direct=trials["directness"] == "direct")
+    per_link = _link_counts(study_links, source_links, ids)
+    t = trials.assign(_n=trials["participants"].astype("float64").fillna(0), _direct=trials["directness"] == "direct", _k=1)
+    # Trials are unique per claim, so counting rows counts trials.
     per_trial = t.groupby("claim_id").agg(
-        trials=("trial_group", "nunique"), participants=("_n", "sum"),
+        trials=("_k", "sum"), participants=("_n", "sum"),
         direct_trials=("_direct", "sum"), controlled_direct_trials=("basis_for_verdict", "sum"),
     ).reindex(ids).fillna(0).astype(int)
     is_background = claims["claim_type"].eq("background").to_numpy()
@@ -173,7 +198,7 @@ def synthesise(
         "claim_id": ids.to_numpy(),
         "verdict": verdicts["verdict"].to_numpy(),
         "certainty": pd.array(certainty["certainty"].to_numpy(dtype=object), dtype=object),
-        "studies": links.groupby("claim_id")["study_id"].nunique().reindex(ids, fill_value=0).to_numpy(),
+        "studies": per_link["studies"].to_numpy(),
         "trials": per_trial["trials"].to_numpy(),
         "participants": per_trial["participants"].to_numpy(),
         "direct_trials": per_trial["direct_trials"].to_numpy(),

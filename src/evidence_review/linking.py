@@ -87,15 +87,39 @@ def agreement(direction: pd.Series, expected: pd.Series, statement: pd.Series) -
     pandas.Series
         ``agrees``, ``disagrees``, ``no direction`` or ``unclear``.
     """
-    d = direction.to_numpy(dtype=object)
-    e = expected.to_numpy(dtype=object)
-    bg = statement.to_numpy(dtype=bool)
-    signed = (d == "benefit") | (d == "harm")
-    out = np.where(d == e, "agrees", np.where(signed, "disagrees", "no direction"))
-    # A no-difference finding about the condition is a finding, not a missing direction.
-    out = np.where(bg & (d == "no_difference") & (e != "no_difference"), "disagrees", out)
-    out = np.where(d == "unclear", "unclear", out)
-    return pd.Series(out, index=direction.index)
+    codes = _agreement_codes(_codes(direction, DIRECTION_CODES), _codes(expected, DIRECTION_CODES), statement.to_numpy(dtype=bool))
+    return pd.Series(codes, index=direction.index, dtype=object)
+
+
+#: Direction vocabulary in code order (codes index into it; -1 for anything else).
+DIRECTION_CODES = ("benefit", "no_difference", "harm", "unclear")
+_AGREEMENT_WORDS = np.array(["agrees", "disagrees", "no direction", "unclear"], dtype=object)
+
+
+def _codes(values: pd.Series, vocabulary) -> np.ndarray:
+    """Position of each value in a small vocabulary (-1 when absent), without hashing every string."""
+    arr = values.to_numpy(dtype=object)
+    out = np.full(len(arr), -1, dtype=np.int8)
+    for i, word in enumerate(vocabulary):
+        out[arr == word] = i
+    return out
+
+
+def _agreement_codes(d: np.ndarray, e: np.ndarray, statement: np.ndarray) -> np.ndarray:
+    benefit, no_difference, harm, unclear = range(4)
+    signed = (d == benefit) | (d == harm)
+    code = np.where(d == e, 0, np.where(signed, 1, 2))
+    # A no-difference finding of an authoritative source is a finding, not a missing direction.
+    code = np.where(statement & (d == no_difference) & (e != no_difference), 1, code)
+    code = np.where(d == unclear, 3, code)
+    return _AGREEMENT_WORDS[code]
+
+
+def _gather(column: pd.Series, index: np.ndarray) -> np.ndarray:
+    """The column's values at ``index`` as a NumPy array (object for text, so pandas does not re-infer it)."""
+    if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+        return column.to_numpy(dtype=object)[index]
+    return column.array.take(index) if isinstance(column.array, pd.api.extensions.ExtensionArray) else column.to_numpy()[index]
 
 
 def link_claims(
@@ -121,48 +145,81 @@ def link_claims(
         One row per claim x outcome with study characteristics, ``proxy_outcome`` (marked ``~``
         in the claims file), ``ms_population``, ``controlled``, ``randomised``, ``directness``
         (``direct`` or ``indirect``), ``indirect_reason``, ``agreement``, ``evidence_kind``
-        (``study``) and, if asked, ``rationale``.
+        (``study``), integer sort keys ``_claim_rank``, ``_study_rank``, ``_trial_rank`` and, if
+        asked, ``rationale``. Ordered by claim, study and the outcome's row in the file.
     """
     pairs = explode_domains(claims.loc[claims["testable"]])
     study_cols = [
         "study_id", "design", "condition", "intervention", "comparator", "n_randomised", "n_analysed",
-        "trial_group", "rob_overall", "directness", "directness_reason",
+        "trial_group", "rob_overall", "directness_reason",
     ]
-    # Flags are computed once per study and per claim, before the (large) claim x outcome merge.
-    st = studies.loc[studies["design"] != "systematic_review", study_cols].rename(columns={"directness": "study_directness"})
-    st = st.assign(
-        _observational=(st["intervention"] == "no_intervention").to_numpy(),
-        ms_population=(st["condition"] == "ms").to_numpy(),
-        randomised=st["design"].isin(RANDOMISED_DESIGNS).to_numpy(),
-        _controlled_design=st["design"].isin(CONTROLLED_DESIGNS).to_numpy(),
-        participants=st["n_randomised"].fillna(st["n_analysed"]),
-        _indirect_study=(st["study_directness"] == "indirect").to_numpy(),
-    )
-    cl = claims[["claim_id", "claim_type", "expected_direction"]].assign(_background=lambda d: (d["claim_type"] == "background").to_numpy())
-    # Free text of the outcomes (notes, source) is not needed per link; it stays one join away.
-    oc = outcomes.drop(columns=[c for c in ("notes", "source_url", "timepoint") if c in outcomes])
-    merged = pairs.merge(cl, on="claim_id").merge(oc, on="outcome_domain").merge(st, on="study_id")
-    merged = merged.loc[merged["_background"].to_numpy() == merged["_observational"].to_numpy()]
-    # Deterministic order (claim, study, outcome) by integer codes: cheaper than sorting strings.
-    order = np.lexsort([pd.factorize(merged[c], sort=True)[0] for c in ("outcome_id", "study_id", "claim_id")])
-    merged = merged.iloc[order].reset_index(drop=True)
-    merged["controlled"] = merged["_controlled_design"].to_numpy() & (merged["basis"] == "between_group").to_numpy()
-    ms = merged["ms_population"].to_numpy()
-    proxy = merged["proxy_outcome"].to_numpy(dtype=bool)
-    indirect_study = merged["_indirect_study"].to_numpy()
-    reason = np.full(len(merged), "", dtype=object)
-    if (~ms).any() or (ms & indirect_study).any() or proxy.any():
-        parts = [
-            pd.Series(np.where(ms, "", "not people with MS")),
-            pd.Series(np.where(ms & indirect_study, merged["directness_reason"].fillna("indirect intervention").astype(str), "")),
-            pd.Series(np.where(proxy, merged["outcome_domain"].astype(str) + " is a proxy for the named outcome", "")),
-        ]
-        reason = _join_nonempty(parts, "; ").to_numpy()
-    merged["indirect_reason"] = reason
-    merged["directness"] = np.where(reason == "", "direct", "indirect")
-    merged["agreement"] = agreement(merged["direction"], merged["expected_direction"], pd.Series(False, index=merged.index))
-    merged["evidence_kind"] = "study"
-    merged = merged.drop(columns=["_background", "_observational", "_controlled_design", "_indirect_study"])
+    # Everything per study and per claim is computed on the small tables; the (large) claim x
+    # outcome join is done on integer codes, and each column is gathered once at the end.
+    st = studies.loc[studies["design"] != "systematic_review"].sort_values("study_id", kind="stable").reset_index(drop=True)
+    observational = (st["intervention"] == "no_intervention").to_numpy()
+    ms_study = (st["condition"] == "ms").to_numpy()
+    indirect_study = (st["directness"] == "indirect").to_numpy()
+    study_reason = np.where(~ms_study, "not people with MS",
+                            np.where(indirect_study, st["directness_reason"].fillna("indirect intervention").astype(str), ""))
+    cl = claims.set_index("claim_id").loc[pairs["claim_id"], ["claim_type", "expected_direction"]]
+    pair_background = (cl["claim_type"] == "background").to_numpy()
+    claim_rank = pd.Index(np.sort(pairs["claim_id"].unique())).get_indexer(pairs["claim_id"])
+
+    domain_codes, domain_names = pd.factorize(outcomes["outcome_domain"])
+    study_of_outcome = pd.Index(st["study_id"]).get_indexer(outcomes["study_id"])
+    pair_domain = pd.Index(domain_names).get_indexer(pairs["outcome_domain"])
+    by_domain = np.argsort(domain_codes, kind="stable")
+    per_domain = np.bincount(domain_codes, minlength=len(domain_names))
+    first = np.concatenate([[0], np.cumsum(per_domain)[:-1]]).astype(np.int64)
+    n_per_pair = np.where(pair_domain >= 0, per_domain[np.maximum(pair_domain, 0)], 0)
+    pair_idx = np.repeat(np.arange(len(pairs)), n_per_pair)
+    offset = np.arange(len(pair_idx)) - np.repeat(np.cumsum(n_per_pair) - n_per_pair, n_per_pair)
+    out_idx = by_domain[np.repeat(first[np.maximum(pair_domain, 0)], n_per_pair) + offset]
+    study_idx = study_of_outcome[out_idx]
+    keep = study_idx >= 0
+    keep[keep] = pair_background[pair_idx[keep]] == observational[study_idx[keep]]
+    pair_idx, out_idx, study_idx = pair_idx[keep], out_idx[keep], study_idx[keep]
+    # Deterministic order: claim, then study, then the outcome's row in the file.
+    order = np.lexsort((out_idx, study_idx, claim_rank[pair_idx]))
+    pair_idx, out_idx, study_idx = pair_idx[order], out_idx[order], study_idx[order]
+
+    columns = {
+        "claim_id": pairs["claim_id"].to_numpy(dtype=object)[pair_idx],
+        "outcome_domain": pairs["outcome_domain"].to_numpy(dtype=object)[pair_idx],
+        "proxy_outcome": pairs["proxy_outcome"].to_numpy(dtype=bool)[pair_idx],
+        "claim_type": cl["claim_type"].to_numpy(dtype=object)[pair_idx],
+        "expected_direction": cl["expected_direction"].to_numpy(dtype=object)[pair_idx],
+    }
+    # Free text and the arms' numbers stay one join away (by outcome_id) in the outcomes table.
+    dropped = {"notes", "source_url", "timepoint", "outcome_domain", "study_id", "n_int", "mean_int", "sd_int", "n_ctl",
+               "mean_ctl", "sd_ctl", "effect", "ci_low", "ci_high", "ci_level"}
+    for col in outcomes.columns:
+        if col not in dropped:
+            columns[col] = _gather(outcomes[col], out_idx)
+    for col in study_cols:
+        columns[col] = _gather(st[col], study_idx)
+    columns["participants"] = _gather(st["n_randomised"].fillna(st["n_analysed"]), study_idx)
+    columns["ms_population"] = ms_study[study_idx]
+    columns["randomised"] = st["design"].isin(RANDOMISED_DESIGNS).to_numpy()[study_idx]
+    between = _codes(outcomes["basis"], ("between_group",))[out_idx] == 0
+    columns["controlled"] = st["design"].isin(CONTROLLED_DESIGNS).to_numpy()[study_idx] & between
+    reason = study_reason.astype(object)[study_idx]
+    proxy = columns["proxy_outcome"]
+    if proxy.any():
+        proxy_text = columns["outcome_domain"][proxy].astype(str).astype(object) + " is a proxy for the named outcome"
+        reason[proxy] = np.where(reason[proxy] == "", proxy_text, reason[proxy] + "; " + proxy_text)
+    columns["indirect_reason"] = reason
+    columns["directness"] = np.array(["direct", "indirect"], dtype=object)[(reason != "").astype(np.int8)]
+    direction = _codes(outcomes["direction"], DIRECTION_CODES)[out_idx]
+    expected = _codes(cl["expected_direction"], DIRECTION_CODES)[pair_idx]
+    columns["agreement"] = _agreement_codes(direction, expected, np.zeros(len(direction), dtype=bool))
+    columns["evidence_kind"] = np.full(len(pair_idx), "study", dtype=object)
+    merged = pd.DataFrame({k: pd.Series(v, dtype=object) if v.dtype == object else v for k, v in columns.items()}, copy=False)
+    # Integer sort keys (claim, study, trial in sorted order) so later stages never hash strings again.
+    trial_rank = pd.Index(np.sort(st["trial_group"].unique())).get_indexer(st["trial_group"])
+    merged["_claim_rank"] = claim_rank[pair_idx].astype(np.int32)
+    merged["_study_rank"] = study_idx.astype(np.int32)
+    merged["_trial_rank"] = trial_rank[study_idx].astype(np.int32)
     if rationale:
         merged["rationale"] = rationales(merged)
     return merged
