@@ -113,56 +113,66 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         links = links.assign(evidence_kind="study")
     if "expected_direction" not in links:
         links = links.assign(expected_direction=None)
-    needed = ["claim_id", "trial_group", "basis", "proxy_outcome", "direction", "participants", "randomised",
-              "controlled", "ms_population", "directness", "design", "comparator", "rob_overall", "study_id", "evidence_kind",
-              "expected_direction"]
     # One integer per (claim, trial): grouping on it is far cheaper than on two string columns.
     claim_codes = _sorted_codes(links, "_claim_rank", "claim_id")
     trial_codes = _sorted_codes(links, "_trial_rank", "trial_group")
-    links = links[needed]
     n_trials = int(trial_codes.max()) + 1
     group = claim_codes * n_trials + trial_codes
-    tier = ((links["basis"] == "within_group").to_numpy() * 2 + links["proxy_outcome"].to_numpy().astype(int))
+    tier = (links["basis"].to_numpy(dtype=object) == "within_group") * 2 + links["proxy_outcome"].to_numpy(dtype=bool)
     order = np.lexsort((tier, group))
     g_sorted, t_sorted = group[order], tier[order]
     starts = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
     first_of_group = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
     keep = np.sort(order[t_sorted == t_sorted[first_of_group]])
-    best_group = group[keep]
-    direction_codes = pd.Categorical(links["direction"].to_numpy()[keep], categories=DIRECTIONS).codes
-    uniq, inverse = np.unique(best_group, return_inverse=True)
-    counts = np.zeros((len(uniq), 4), dtype=np.int64)
-    np.add.at(counts, (inverse, direction_codes), 1)
-    decisive = counts[:, :3]
-    top = decisive.max(axis=1)
-    ties = (decisive == top[:, None]).sum(axis=1)
-    direction = np.where((top > 0) & (ties == 1), np.array(DIRECTIONS[:3])[decisive.argmax(axis=1)], "unclear")
-    best = links.iloc[keep]
-    participants = best["participants"].astype("float64").to_numpy()
-    randomised = best["randomised"].to_numpy(dtype=bool)
+    uniq, inverse = np.unique(group[keep], return_inverse=True)
+    if "_direction_code" in links and links["_direction_code"].notna().all():
+        code = links["_direction_code"].to_numpy(dtype=np.int64)[keep]
+    else:
+        direction_of = links["direction"].to_numpy(dtype=object)[keep]
+        code = np.full(len(keep), -1, dtype=np.int64)
+        for j, word in enumerate(DIRECTIONS):
+            code[direction_of == word] = j
+    signed = (code >= 0) & (code < 3)
+    counts = np.bincount(inverse[signed] * 3 + code[signed], minlength=len(uniq) * 3).reshape(len(uniq), 3)
+    top = counts.max(axis=1)
+    ties = (counts == top[:, None]).sum(axis=1)
+    direction = np.where((top > 0) & (ties == 1), np.array(DIRECTIONS[:3], dtype=object)[counts.argmax(axis=1)], "unclear")
+
+    def kept(column: str, dtype=None) -> np.ndarray:
+        return links[column].to_numpy(dtype=dtype)[keep]
+
+    participants = kept("participants", "float64")
+    randomised = kept("randomised", bool)
     # The row that describes the trial: randomised before not, then the largest.
     describe = np.lexsort((-np.nan_to_num(participants, nan=-1.0), ~randomised, inverse))
-    first_rows = describe[np.r_[True, inverse[describe][1:] != inverse[describe][:-1]]]
+    first_rows = keep[describe[np.r_[True, inverse[describe][1:] != inverse[describe][:-1]]]]
     n_max = np.full(len(uniq), np.nan)
     np.fmax.at(n_max, inverse, participants)
-    out = pd.DataFrame({
-        "claim_id": best["claim_id"].to_numpy()[first_rows],
-        "trial_group": best["trial_group"].to_numpy()[first_rows],
-        "direction": direction,
+
+    def described(column: str) -> np.ndarray:
+        return links[column].to_numpy(dtype=object)[first_rows]
+
+    def any_of(values: np.ndarray) -> np.ndarray:
+        return np.bincount(inverse, weights=values, minlength=len(uniq)) > 0
+
+    out = {
+        "claim_id": described("claim_id"),
+        "trial_group": described("trial_group"),
+        "direction": direction.astype(object),
         "participants": n_max,
-        "design": best["design"].to_numpy()[first_rows],
-        "comparator": best["comparator"].to_numpy()[first_rows],
-        "randomised": np.bincount(inverse, weights=randomised, minlength=len(uniq)) > 0,
-        "controlled": np.bincount(inverse, weights=best["controlled"].to_numpy(dtype=bool), minlength=len(uniq)) > 0,
-        "ms_population": np.bincount(inverse, weights=~best["ms_population"].to_numpy(dtype=bool), minlength=len(uniq)) == 0,
-        "directness": np.where(
-            np.bincount(inverse, weights=(best["directness"] == "direct").to_numpy(), minlength=len(uniq)) > 0, "direct", "indirect"),
-        "rob_overall": best["rob_overall"].to_numpy()[first_rows],
-        "study_id": best["study_id"].to_numpy()[first_rows],
-        "evidence_kind": best["evidence_kind"].to_numpy()[first_rows],
-        "expected_direction": best["expected_direction"].to_numpy()[first_rows],
-    })
-    return out[cols + ["expected_direction"]]
+        "design": described("design"),
+        "comparator": described("comparator"),
+        "randomised": any_of(randomised),
+        "controlled": any_of(kept("controlled", bool)),
+        "ms_population": ~any_of(~kept("ms_population", bool)),
+        "directness": np.where(any_of(kept("directness", object) == "direct"), "direct", "indirect").astype(object),
+        "rob_overall": described("rob_overall"),
+        "study_id": described("study_id"),
+        "evidence_kind": described("evidence_kind"),
+        "expected_direction": described("expected_direction"),
+    }
+    # Text stays in object arrays: letting pandas re-infer a string type would copy every value.
+    return pd.DataFrame({k: pd.Series(v, dtype=object) if v.dtype == object else v for k, v in out.items()})[cols + ["expected_direction"]]
 
 
 def domain_directions(links: pd.DataFrame) -> pd.DataFrame:

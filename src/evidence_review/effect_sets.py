@@ -89,36 +89,47 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     g = smd_from_outcomes(post).dropna(subset=["g", "var_g"])
     if g.empty or links.empty:
         return links.iloc[0:0].assign(g=np.nan, var_g=np.nan, se_g=np.nan, ci_low_g=np.nan, ci_high_g=np.nan)
-    row = pd.Index(post["outcome_id"]).get_indexer(g["outcome_id"])
-    timepoint = post["timepoint"] if "timepoint" in post else pd.Series(None, index=post.index, dtype=object)
-    g = g.assign(timepoint_rank=timepoint_rank(timepoint).to_numpy()[row],
-                 _n=(post["n_int"].astype("float64") + post["n_ctl"].astype("float64")).to_numpy()[row],
-                 _file_order=post.index.to_numpy()[row])
-    mask = (links["directness"] == "direct").to_numpy() & links["controlled"].to_numpy(dtype=bool)
-    cand = links.loc[mask]
-    at = pd.Index(g["outcome_id"]).get_indexer(cand["outcome_id"])
-    cand = cand.loc[at >= 0]
-    if cand.empty:
-        return cand.assign(g=np.nan, var_g=np.nan, se_g=np.nan, ci_low_g=np.nan, ci_high_g=np.nan)
-    chosen_g = g.iloc[at[at >= 0]]
-    claim_code = _sort_key(cand, "_claim_rank", "claim_id")
-    trial_code = _sort_key(cand, "_trial_rank", "trial_group")
-    study_code = _sort_key(cand, "_study_rank", "study_id")
-    instrument_code = pd.factorize(cand["instrument"])[0].astype(np.int64)
+    # Every per-outcome number is laid out by the outcome's row, so links find theirs without hashing ids.
+    rows = outcomes.index.get_indexer(g.index)
+    n_rows = len(outcomes)
+    by_row = {col: np.full(n_rows, np.nan) for col in ("g", "var_g", "se_g", "ci_low_g", "ci_high_g")}
+    for col in by_row:
+        by_row[col][rows] = g[col].to_numpy()
+    timepoint = outcomes["timepoint"] if "timepoint" in outcomes else pd.Series(None, index=outcomes.index, dtype=object)
+    codes, uniques = pd.factorize(timepoint)
+    # The wording is checked once per distinct timepoint (-1: not reported, ranked as end of treatment).
+    timepoint_of = np.append(timepoint_rank(pd.Series(uniques, dtype=object)).to_numpy(), 0)[codes]
+    n_of = (outcomes["n_int"].astype("float64") + outcomes["n_ctl"].astype("float64")).to_numpy()
+    instrument_of = pd.factorize(outcomes["instrument"])[0].astype(np.int64)
+    ids = outcomes["outcome_id"].to_numpy(dtype=object)
+    link_row = links["_outcome_row"].to_numpy(dtype=np.int64) if "_outcome_row" in links else None
+    if link_row is None or (link_row >= n_rows).any() or not (ids[np.minimum(link_row, n_rows - 1)] == links["outcome_id"].to_numpy(dtype=object)).all():
+        # Links made from another outcomes table: find each row by its id.
+        link_row = pd.Index(ids).get_indexer(links["outcome_id"])
+    mask = ((links["directness"].to_numpy(dtype=object) == "direct") & links["controlled"].to_numpy(dtype=bool)
+            & (link_row >= 0))
+    mask[mask] = ~np.isnan(by_row["g"][link_row[mask]])
+    at = np.flatnonzero(mask)
+    if not len(at):
+        return links.iloc[0:0].assign(g=np.nan, var_g=np.nan, se_g=np.nan, ci_low_g=np.nan, ci_high_g=np.nan)
+    row = link_row[at]
+    claim_code = _sort_key(links, "_claim_rank", "claim_id")[at]
+    trial_code = _sort_key(links, "_trial_rank", "trial_group")[at]
+    study_code = _sort_key(links, "_study_rank", "study_id")[at]
+    instrument_code = instrument_of[row]
     # How many trials of the same claim use each instrument (more is preferred).
     n_trials = int(trial_code.max()) + 1
     claim_instrument = claim_code * (int(instrument_code.max()) + 1) + instrument_code
     used_by = np.unique(claim_instrument * n_trials + trial_code) // n_trials
     keys, users = np.unique(used_by, return_counts=True)
     instrument_rank = -users[np.searchsorted(keys, claim_instrument)]
-    order = np.lexsort((chosen_g["_file_order"].to_numpy(), study_code, -np.nan_to_num(chosen_g["_n"].to_numpy()),
-                        chosen_g["timepoint_rank"].to_numpy(), instrument_rank, trial_code, claim_code))
+    order = np.lexsort((row, study_code, -np.nan_to_num(n_of[row]), timepoint_of[row], instrument_rank, trial_code, claim_code))
     pair = claim_code[order] * n_trials + trial_code[order]
     first = order[np.r_[True, pair[1:] != pair[:-1]]]
-    out = cand.iloc[first].reset_index(drop=True)
-    gg = chosen_g.iloc[first].reset_index(drop=True)
-    for col in ("g", "var_g", "se_g", "ci_low_g", "ci_high_g", "timepoint_rank"):
-        out[col] = gg[col].to_numpy()
+    out = links.iloc[at[first]].reset_index(drop=True)
+    for col, values in by_row.items():
+        out[col] = values[row[first]]
+    out["timepoint_rank"] = timepoint_of[row[first]]
     out["instrument_rank"] = instrument_rank[first]
     return out
 

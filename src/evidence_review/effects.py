@@ -43,7 +43,7 @@ def smd_from_outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``outcome_id``, ``g``, ``var_g``, ``se_g``, ``ci_low_g``, ``ci_high_g`` for each
-        qualifying row (empty frame when none qualify).
+        qualifying row, indexed like the input rows (empty frame when none qualify).
     """
     cols = ["n_int", "mean_int", "sd_int", "n_ctl", "mean_ctl", "sd_ctl"]
     numbers = outcomes[cols].astype("float64")
@@ -73,7 +73,8 @@ def smd_from_outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
             "se_g": se,
             "ci_low_g": g - z * se,
             "ci_high_g": g + z * se,
-        }
+        },
+        index=sub.index,
     )
 
 

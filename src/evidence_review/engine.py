@@ -106,9 +106,11 @@ def _link_counts(study_links: pd.DataFrame, source_links: pd.DataFrame, ids: pd.
     names = np.full(int(rank.max()) + 1 if len(rank) else 0, None, dtype=object)
     names[rank] = study_links["claim_id"].to_numpy(dtype=object) if len(rank) else names[rank]
     counts = np.zeros((len(names), len(DIRECTIONS) + 1), dtype=np.int64)
-    direction = study_links["direction"].to_numpy(dtype=object) if len(rank) else np.array([], dtype=object)
-    for j, word in enumerate(DIRECTIONS):
-        counts[:, j] = np.bincount(rank[direction == word], minlength=len(names))
+    if len(rank):
+        code = study_links["_direction_code"].to_numpy(dtype=np.int64)
+        valid = code >= 0
+        counts[:, :len(DIRECTIONS)] = np.bincount(rank[valid] * len(DIRECTIONS) + code[valid],
+                                                  minlength=len(names) * len(DIRECTIONS)).reshape(len(names), len(DIRECTIONS))
     if len(rank):
         studies = study_links["_study_rank"].to_numpy(dtype=np.int64)
         width = int(studies.max()) + 1

@@ -115,8 +115,10 @@ def _agreement_codes(d: np.ndarray, e: np.ndarray, statement: np.ndarray) -> np.
     return _AGREEMENT_WORDS[code]
 
 
-def _gather(column: pd.Series, index: np.ndarray) -> np.ndarray:
+def _gather(column, index: np.ndarray):
     """The column's values at ``index`` as a NumPy array (object for text, so pandas does not re-infer it)."""
+    if isinstance(column, (np.ndarray, pd.api.extensions.ExtensionArray)):
+        return column[index]
     if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
         return column.to_numpy(dtype=object)[index]
     return column.array.take(index) if isinstance(column.array, pd.api.extensions.ExtensionArray) else column.to_numpy()[index]
@@ -145,14 +147,15 @@ def link_claims(
         One row per claim x outcome with study characteristics, ``proxy_outcome`` (marked ``~``
         in the claims file), ``ms_population``, ``controlled``, ``randomised``, ``directness``
         (``direct`` or ``indirect``), ``indirect_reason``, ``agreement``, ``evidence_kind``
-        (``study``), integer sort keys ``_claim_rank``, ``_study_rank``, ``_trial_rank`` and, if
-        asked, ``rationale``. Ordered by claim, study and the outcome's row in the file.
+        (``study``), integer keys ``_claim_rank``, ``_study_rank``, ``_trial_rank`` (sorted order)
+        ``_outcome_row`` (row of the outcomes table) and ``_direction_code`` (position in
+        :data:`DIRECTION_CODES`) and, if asked, ``rationale``. Ordered by
+        claim (claims-table order), domain, then the outcome's row in the file.
     """
     pairs = explode_domains(claims.loc[claims["testable"]])
-    study_cols = [
-        "study_id", "design", "condition", "intervention", "comparator", "n_randomised", "n_analysed",
-        "trial_group", "rob_overall", "directness_reason",
-    ]
+    # Study columns a link needs; the rest (condition, sample sizes, reasons) is summed up in
+    # ms_population, participants and indirect_reason, or one join away by study_id.
+    study_cols = ["study_id", "design", "intervention", "comparator", "trial_group", "rob_overall"]
     # Everything per study and per claim is computed on the small tables; the (large) claim x
     # outcome join is done on integer codes, and each column is gathered once at the end.
     st = studies.loc[studies["design"] != "systematic_review"].sort_values("study_id", kind="stable").reset_index(drop=True)
@@ -174,14 +177,14 @@ def link_claims(
     n_per_pair = np.where(pair_domain >= 0, per_domain[np.maximum(pair_domain, 0)], 0)
     pair_idx = np.repeat(np.arange(len(pairs)), n_per_pair)
     offset = np.arange(len(pair_idx)) - np.repeat(np.cumsum(n_per_pair) - n_per_pair, n_per_pair)
-    out_idx = by_domain[np.repeat(first[np.maximum(pair_domain, 0)], n_per_pair) + offset]
-    study_idx = study_of_outcome[out_idx]
+    # Positions in the outcomes sorted by domain: each claim-domain pair reads one contiguous slice,
+    # so gathering the columns walks memory in order (the cost that grew faster than the data).
+    pos = np.repeat(first[np.maximum(pair_domain, 0)], n_per_pair) + offset
+    study_idx = study_of_outcome[by_domain][pos]
     keep = study_idx >= 0
     keep[keep] = pair_background[pair_idx[keep]] == observational[study_idx[keep]]
-    pair_idx, out_idx, study_idx = pair_idx[keep], out_idx[keep], study_idx[keep]
-    # Deterministic order: claim, then study, then the outcome's row in the file.
-    order = np.lexsort((out_idx, study_idx, claim_rank[pair_idx]))
-    pair_idx, out_idx, study_idx = pair_idx[order], out_idx[order], study_idx[order]
+    pair_idx, pos, study_idx = pair_idx[keep], pos[keep], study_idx[keep]
+    out_idx = by_domain[pos]
 
     columns = {
         "claim_id": pairs["claim_id"].to_numpy(dtype=object)[pair_idx],
@@ -192,16 +195,16 @@ def link_claims(
     }
     # Free text and the arms' numbers stay one join away (by outcome_id) in the outcomes table.
     dropped = {"notes", "source_url", "timepoint", "outcome_domain", "study_id", "n_int", "mean_int", "sd_int", "n_ctl",
-               "mean_ctl", "sd_ctl", "effect", "ci_low", "ci_high", "ci_level"}
+               "mean_ctl", "sd_ctl", "effect", "ci_low", "ci_high", "ci_level", "effect_measure", "value_type"}
     for col in outcomes.columns:
         if col not in dropped:
-            columns[col] = _gather(outcomes[col], out_idx)
+            columns[col] = _gather(_gather(outcomes[col], by_domain), pos)
     for col in study_cols:
         columns[col] = _gather(st[col], study_idx)
     columns["participants"] = _gather(st["n_randomised"].fillna(st["n_analysed"]), study_idx)
     columns["ms_population"] = ms_study[study_idx]
     columns["randomised"] = st["design"].isin(RANDOMISED_DESIGNS).to_numpy()[study_idx]
-    between = _codes(outcomes["basis"], ("between_group",))[out_idx] == 0
+    between = _codes(outcomes["basis"], ("between_group",))[by_domain][pos] == 0
     columns["controlled"] = st["design"].isin(CONTROLLED_DESIGNS).to_numpy()[study_idx] & between
     reason = study_reason.astype(object)[study_idx]
     proxy = columns["proxy_outcome"]
@@ -210,7 +213,7 @@ def link_claims(
         reason[proxy] = np.where(reason[proxy] == "", proxy_text, reason[proxy] + "; " + proxy_text)
     columns["indirect_reason"] = reason
     columns["directness"] = np.array(["direct", "indirect"], dtype=object)[(reason != "").astype(np.int8)]
-    direction = _codes(outcomes["direction"], DIRECTION_CODES)[out_idx]
+    direction = _codes(outcomes["direction"], DIRECTION_CODES)[by_domain][pos]
     expected = _codes(cl["expected_direction"], DIRECTION_CODES)[pair_idx]
     columns["agreement"] = _agreement_codes(direction, expected, np.zeros(len(direction), dtype=bool))
     columns["evidence_kind"] = np.full(len(pair_idx), "study", dtype=object)
@@ -220,6 +223,8 @@ def link_claims(
     merged["_claim_rank"] = claim_rank[pair_idx].astype(np.int32)
     merged["_study_rank"] = study_idx.astype(np.int32)
     merged["_trial_rank"] = trial_rank[study_idx].astype(np.int32)
+    merged["_outcome_row"] = out_idx.astype(np.int64)
+    merged["_direction_code"] = direction
     if rationale:
         merged["rationale"] = rationales(merged)
     return merged
