@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .linking import frame_of
+
 __all__ = [
     "DIRECTIONS",
     "DESIGN_WEIGHTS",
@@ -172,7 +174,7 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         "expected_direction": described("expected_direction"),
     }
     # Text stays in object arrays: letting pandas re-infer a string type would copy every value.
-    return pd.DataFrame({k: pd.Series(v, dtype=object) if v.dtype == object else v for k, v in out.items()})[cols + ["expected_direction"]]
+    return frame_of({c: out[c] for c in cols + ["expected_direction"]}, len(uniq))
 
 
 def domain_directions(links: pd.DataFrame) -> pd.DataFrame:

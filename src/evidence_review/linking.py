@@ -14,7 +14,7 @@ from .background import STATEMENT_TYPES
 from .claims import explode_domains
 from .vocab import CONTROLLED_DESIGNS, RANDOMISED_DESIGNS
 
-__all__ = ["study_label", "link_claims", "link_background", "rationales", "agreement", "is_statement"]
+__all__ = ["study_label", "link_claims", "link_background", "rationales", "agreement", "is_statement", "frame_of"]
 
 #: Study ids of the form surname + year (+ a/b), the ones that make a readable label.
 _LABEL_ID = re.compile(r"([a-z]+)(\d{4}[a-z]?)")
@@ -113,6 +113,27 @@ def _agreement_codes(d: np.ndarray, e: np.ndarray, statement: np.ndarray) -> np.
     code = np.where(statement & (d == no_difference) & (e != no_difference), 1, code)
     code = np.where(d == unclear, 3, code)
     return _AGREEMENT_WORDS[code]
+
+
+def frame_of(columns: dict, n_rows: int) -> pd.DataFrame:
+    """A DataFrame of the given arrays, each kept as its own column without copying.
+
+    Text stays in object arrays (pandas would otherwise re-infer a string type, copying every
+    value), and columns are added one by one, which spares pandas stacking them into one block.
+
+    Parameters
+    ----------
+    columns : dict of str to array
+    n_rows : int
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    frame = pd.DataFrame(index=pd.RangeIndex(n_rows))
+    for name, values in columns.items():
+        frame[name] = pd.Series(values, dtype=object, copy=False) if getattr(values, "dtype", None) == object else values
+    return frame
 
 
 def _gather(column, index: np.ndarray):
@@ -217,7 +238,7 @@ def link_claims(
     expected = _codes(cl["expected_direction"], DIRECTION_CODES)[pair_idx]
     columns["agreement"] = _agreement_codes(direction, expected, np.zeros(len(direction), dtype=bool))
     columns["evidence_kind"] = np.full(len(pair_idx), "study", dtype=object)
-    merged = pd.DataFrame({k: pd.Series(v, dtype=object) if v.dtype == object else v for k, v in columns.items()}, copy=False)
+    merged = frame_of(columns, len(pair_idx))
     # Integer sort keys (claim, study, trial in sorted order) so later stages never hash strings again.
     trial_rank = pd.Index(np.sort(st["trial_group"].unique())).get_indexer(st["trial_group"])
     merged["_claim_rank"] = claim_rank[pair_idx].astype(np.int32)
