@@ -78,7 +78,7 @@ def background_schema(domains: set[str]) -> pa.DataFrameSchema:
             "outcome_domain": pa.Column(str, pa.Check.isin(sorted(domains), error="unknown outcome domain code (one code per row); see data/outcome_domains.csv")),
             "statement": pa.Column(str, pa.Check.str_length(10, 600, error="statement must be 10-600 characters, in your own words")),
             "direction": pa.Column(str, _one_of(DIRECTIONS, "direction")),
-            "measure": _text(60),
+            "measure": _text(300),
             "value": num,
             "ci_low": num,
             "ci_high": num,
