@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--max-children", type=int, default=2, help="parallel test processes")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy (to inspect mutants)")
     parser.add_argument("--modules", nargs="+", default=MODULES, help="modules of src/evidence_review to mutate")
+    parser.add_argument("--diffs", action="store_true", help="print each survivor's changed line (slow: one mutmut call each)")
     args = parser.parse_args()
     mutmut = Path(sys.executable).with_name("mutmut")
     if not mutmut.exists():
@@ -53,7 +54,8 @@ def main() -> None:
                        stdout=subprocess.DEVNULL)
         subprocess.run([str(mutmut), "export-cicd-stats"], cwd=work, check=True, stdout=subprocess.DEVNULL)
         stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
-        survivors = subprocess.run([str(mutmut), "results"], cwd=work, capture_output=True, text=True).stdout
+        results = subprocess.run([str(mutmut), "results"], cwd=work, capture_output=True, text=True).stdout
+        survivors = "\n".join(line for line in results.splitlines() if line.strip().endswith("survived"))
         killed, survived, total = stats["killed"], stats["survived"], stats["total"]
         scored = killed + survived
         print(f"modules: {', '.join(args.modules)}")
@@ -63,12 +65,13 @@ def main() -> None:
         print("survivors:")
         for line in survivors.splitlines():
             if line.strip():
-                name = line.split(":")[0].strip()
-                diff = subprocess.run([str(mutmut), "show", name], cwd=work, capture_output=True, text=True).stdout
-                changed = [d for d in diff.splitlines() if d.startswith(("-", "+")) and not d.startswith(("---", "+++"))]
                 print(f"  {line.strip()}")
-                for d in changed:
-                    print(f"      {d.strip()}")
+                if args.diffs:
+                    name = line.split(":")[0].strip()
+                    diff = subprocess.run([str(mutmut), "show", name], cwd=work, capture_output=True, text=True).stdout
+                    for d in diff.splitlines():
+                        if d.startswith(("-", "+")) and not d.startswith(("---", "+++")):
+                            print(f"      {d.strip()}")
     finally:
         if args.keep:
             print(f"kept: {work}")

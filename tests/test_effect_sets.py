@@ -116,3 +116,11 @@ def test_published_meta_analysis_for_single_outcome_claims_in_ms_only():
     })
     chosen = published_for_claims(claims, reviews, studies)
     assert list(chosen["claim_id"]) == ["pain"] and chosen.loc[0, "review_id"] == "ms2"  # most studies among MS reviews
+
+
+def test_background_links_are_skipped_when_choosing_effects(chosen):
+    links, outcomes, effects = chosen
+    source = links.iloc[:1].assign(outcome_id="guideline-x", evidence_kind="background_evidence", _outcome_row=np.nan,
+                                   _claim_rank=np.nan, _study_rank=np.nan, _trial_rank=np.nan, trial_group="guideline-x")
+    mixed = pd.concat([links.assign(evidence_kind="study"), source], ignore_index=True)
+    assert list(trial_effects(mixed, outcomes)["outcome_id"]) == list(effects["outcome_id"])

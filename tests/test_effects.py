@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects, effectsize_smd
 
 from evidence_review.effects import leave_one_out, pool_groups, pool_random_effects, smd_from_outcomes
@@ -115,3 +116,84 @@ def test_smd_is_na_for_an_arm_of_fewer_than_two_like_metafor():
     one = smd_from_outcomes(_outcome(n_int=1))
     assert len(one) == 1 and np.isnan(one["g"].iloc[0]) and np.isnan(one["var_g"].iloc[0])
     assert np.isfinite(smd_from_outcomes(_outcome(n_int=2, n_ctl=2))["g"].iloc[0])
+
+
+def test_smd_columns_ci_and_input_index():
+    rows = pd.concat([_outcome(), _outcome(outcome_id="s#2", basis="within_group"), _outcome(outcome_id="s#3", higher_is_better=False)],
+                     ignore_index=True)
+    out = smd_from_outcomes(rows)
+    assert list(out.columns) == ["outcome_id", "g", "var_g", "se_g", "ci_low_g", "ci_high_g"]
+    assert list(out.index) == [0, 2] and list(out["outcome_id"]) == ["s#1", "s#3"]
+    g, var = effectsize_smd(12.0, 4.0, 20, 10.0, 5.0, 22)
+    se = np.sqrt(var)
+    assert out.loc[0, "se_g"] == pytest.approx(se)
+    assert out.loc[0, "ci_low_g"] == pytest.approx(g - 1.959963984540054 * se)
+    assert out.loc[0, "ci_high_g"] == pytest.approx(g + 1.959963984540054 * se)
+    assert out.loc[2, "ci_high_g"] == pytest.approx(-g + 1.959963984540054 * se)
+    assert list(smd_from_outcomes(_outcome(basis="within_group")).columns) == list(out.columns)
+
+
+def test_smd_reads_text_orientation_and_needs_two_in_each_arm():
+    text = _outcome(higher_is_better=False).astype({"higher_is_better": object})
+    assert smd_from_outcomes(text)["g"].iloc[0] < 0
+    assert np.isnan(smd_from_outcomes(_outcome(n_ctl=1))["g"].iloc[0])
+
+
+def test_summary_frame_values():
+    res = pool_random_effects(KACKER_EFF[:3], KACKER_VAR[:3], labels=["a", "b", "c"])
+    frame = res.summary_frame()
+    assert list(frame.index) == ["a", "b", "c", "random effect"]
+    assert list(frame.columns) == ["eff", "sd_eff", "ci_low", "ci_upp", "w_re"]
+    se = np.sqrt(KACKER_VAR[:3])
+    assert np.allclose(frame["eff"].iloc[:3], KACKER_EFF[:3]) and np.allclose(frame["sd_eff"].iloc[:3], se)
+    assert np.allclose(frame["ci_low"].iloc[:3], KACKER_EFF[:3] - 1.959963984540054 * se)
+    assert np.allclose(frame["ci_upp"].iloc[:3], KACKER_EFF[:3] + 1.959963984540054 * se)
+    w = 1 / (KACKER_VAR[:3] + res.tau2)
+    assert np.allclose(frame["w_re"].iloc[:3], w / w.sum())
+    assert list(frame.loc["random effect"]) == pytest.approx([res.estimate, res.se, res.ci_low, res.ci_high, 1.0])
+
+
+def test_pool_random_effects_defaults_alpha_and_shapes():
+    res = pool_random_effects(KACKER_EFF[:3], KACKER_VAR[:3])
+    assert res.labels == ("1", "2", "3") and res.k == 3 and res.method == "dl"
+    half_pi = stats.t.isf(0.025, 1) * np.sqrt(res.tau2 + res.se**2)
+    assert res.pi_high - res.estimate == pytest.approx(half_pi)
+    wide = pool_random_effects(KACKER_EFF[:3], KACKER_VAR[:3], alpha=0.01)
+    assert wide.ci_high - wide.estimate == pytest.approx(stats.norm.isf(0.005) * res.se)
+    with pytest.raises(ValueError, match="same length"):
+        pool_random_effects([0.1, 0.2], [0.1])
+    with pytest.raises(ValueError, match="finite"):
+        pool_random_effects([0.1, np.nan], [0.1, 0.1])
+
+
+def test_pool_groups_by_two_keys_named_columns_and_alpha():
+    frame = pd.DataFrame({"a": ["x", "x", "x", "y", "y", "z"], "b": [1, 1, 1, 2, 2, 3], "eff": [0.1, 0.4, 0.2, 0.5, 0.7, 0.3],
+                          "v": [0.04, 0.05, 0.06, 0.02, 0.03, 0.05]})
+    out = pool_groups(frame, ["a", "b"], effect="eff", variance="v", alpha=0.1)
+    assert list(out.columns[:3]) == ["a", "b", "k"] and list(zip(out["a"], out["b"])) == [("x", 1), ("y", 2)]
+    one = pool_random_effects([0.5, 0.7], [0.02, 0.03], alpha=0.1)
+    row = out.set_index("a").loc["y"]
+    assert (row["k"], row["estimate"], row["ci_low"], row["tau2"]) == (2, pytest.approx(one.estimate), pytest.approx(one.ci_low), pytest.approx(one.tau2))
+    with_gap = frame.assign(eff=[0.1, np.nan, 0.2, 0.5, 0.7, 0.3])
+    assert pool_groups(with_gap, "a", effect="eff", variance="v").set_index("a").loc["x", "k"] == 2
+    with pytest.raises(ValueError, match="unknown method"):
+        pool_groups(frame, "a", effect="eff", variance="v", method="reml")
+
+
+def test_pool_groups_pm_equals_one_at_a_time():
+    frame = pd.DataFrame({"grp": ["a"] * 9 + ["b"] * 2, "g": [*KACKER_EFF, 0.1, 0.5], "var_g": [*KACKER_VAR, 0.04, 0.05]})
+    many = pool_groups(frame, "grp", method="pm").set_index("grp")
+    for name, grp in frame.groupby("grp"):
+        one = pool_random_effects(grp["g"].to_numpy(), grp["var_g"].to_numpy(), method="pm")
+        assert many.loc[name, "tau2"] == pytest.approx(one.tau2, abs=1e-12)
+        assert many.loc[name, "estimate"] == pytest.approx(one.estimate, abs=1e-12)
+
+
+def test_leave_one_out_needs_three_and_repools_each():
+    two = leave_one_out(pool_random_effects(KACKER_EFF[:2], KACKER_VAR[:2]))
+    assert two.empty and list(two.columns) == ["omitted", "estimate", "ci_low", "ci_high", "i2"]
+    three = pool_random_effects(KACKER_EFF[:3], KACKER_VAR[:3], labels=["a", "b", "c"], method="pm", alpha=0.1)
+    loo = leave_one_out(three).set_index("omitted")
+    assert list(loo.index) == ["a", "b", "c"]
+    ref = pool_random_effects(KACKER_EFF[[0, 2]], KACKER_VAR[[0, 2]], method="pm", alpha=0.1)
+    assert list(loo.loc["b"]) == pytest.approx([ref.estimate, ref.ci_low, ref.ci_high, ref.i2])

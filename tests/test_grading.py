@@ -110,3 +110,59 @@ def test_levels_add_up_and_stop_at_very_low():
     level, reasons = grade_certainty(trials(rct(rob="high"), rct(rob="high")))
     assert level == "low" and any(r.startswith("Risk of bias (-2)") for r in reasons)
     assert grade_certainty(trials(*[rct(n=30, rob="high", ms=False, directness="indirect")] * 3))[0] == "very_low"
+
+
+def test_every_domain_reason_is_pinned_for_a_typical_body_of_trials():
+    _, tidy = domains_of(trials(rct(n=60, rob="some_concerns"), rct("harm", n=50, rob="low")))
+    assert tidy[["change", "reason"]].to_records().tolist() == [
+        ("start", 0, "High: randomised trials carry 100% of participants."),
+        ("risk_of_bias", -1, "Serious: 55% of participants in studies with some concerns, high risk or no assessment."),
+        ("inconsistency", -1, "Serious: results point both ways (1 one way, 1 the other)."),
+        ("indirectness", 0, "Not serious: 100% of participants from direct evidence."),
+        ("imprecision", -1, "Serious: 110 participants, below the optimal information size of 400."),
+        ("publication_bias", 0, "Not suspected (cannot be tested formally with fewer than 10 studies)."),
+        ("large_effect", 0, "Not rated up: no large effect in non-randomised evidence free of other concerns."),
+        ("dose_response", 0, "Not assessed: doses are not recorded in the data."),
+    ]
+
+
+def test_reasons_for_background_statements_and_pooled_estimates():
+    level, tidy = domains_of(trials(sources=[source()], expected="harm"), background=True, statement_carried=True)
+    assert level == "moderate"
+    assert tidy.loc["start", ["change", "reason"]].tolist() == [0, "High: evidence about the condition itself; for prevalence and prognosis questions GRADE starts observational evidence high."]
+    assert tidy.loc["imprecision", ["change", "reason"]].tolist() == [0, "Not rated: the verdict rests on statements of authoritative bodies, not on a sample."]
+    assert tidy.loc["inconsistency", ["change", "reason"]].tolist() == [0, "Not serious: no result points the other way."]
+    _, tidy = domains_of(trials(rct(), rct()), carrier=estimate(0.2, -0.1, 0.5, i2=10.0))
+    assert tidy.loc["inconsistency", ["change", "reason"]].tolist() == [0, "Not serious: pooled I^2 = 10%."]
+    assert tidy.loc["imprecision", ["change", "reason"]].tolist() == [-1, "Serious: the CI of the estimate includes no effect."]
+    _, tidy = domains_of(trials(rct(), rct()), carrier=estimate(0.2, 0.1, 0.5, i2=60.0))
+    assert tidy.loc["inconsistency", ["change", "reason"]].tolist() == [-1, "Serious: pooled I^2 = 60%."]
+    _, tidy = domains_of(trials(rct(ms=False, directness="indirect")))
+    assert tidy.loc["indirectness", ["change", "reason"]].tolist() == [-2, "Very serious: no study in people with MS."]
+    assert tidy.loc["risk_of_bias", ["change", "reason"]].tolist() == [0, "Not serious: most participants in studies at low risk of bias."]
+
+
+def test_boundaries_of_start_weights_and_intervals():
+    cohort = ("benefit", 300, "cohort", "usual_care", "low", "direct", True)
+    assert domains_of(trials(rct(n=300), cohort))[1].loc["start", "reason"].startswith("High")  # exactly half randomised
+    unknown_n = rct(n=None, rob="high")
+    assert change(trials(unknown_n, rct(n=2)), "risk_of_bias") == 0  # a trial of unknown size weighs 1
+    assert change(trials(rct(), rct()), "imprecision", carrier=estimate(0.2, 0.0, 0.5)) == 0
+    assert change(trials(rct(), rct()), "imprecision", carrier=estimate(-0.2, -0.5, 0.0)) == 0
+    clean = ("benefit", 300, "cohort", "usual_care", "low", "direct", True)
+    assert change(trials(clean, clean), "large_effect", carrier=estimate(0.9, 0.0, 1.8)) == 0
+    assert change(trials(clean, clean), "large_effect", carrier=estimate(-0.9, -1.8, -0.1)) == 1
+    assert change(trials(clean, clean), "large_effect", carrier=estimate(-0.9, -1.8, 0.5)) == 0
+
+
+def test_inconsistency_counts_directions_not_agreement_for_intervention_claims():
+    assert change(trials(rct("benefit"), rct("harm"), expected="no_difference"), "inconsistency") == -1
+    obs = ("harm", 600, "cross_sectional", "none", "low", "direct", True)
+    assert change(trials(obs, obs, expected="harm"), "inconsistency", background=True) == 0
+
+
+def test_grade_certainty_passes_carrier_and_background_on():
+    obs = ("harm", 600, "cross_sectional", "none", "low", "direct", True)
+    assert grade_certainty(trials(obs, obs, expected="harm"), background=True)[0] == "high"
+    assert grade_certainty(trials(obs, obs, expected="harm"))[0] == "low"
+    assert grade_certainty(trials(rct(), rct()), carrier=estimate(0.3, 0.1, 0.5, i2=70.0))[0] == "moderate"

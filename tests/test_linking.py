@@ -5,7 +5,9 @@ import pytest
 from test_engine import make_claims, make_outcomes, make_studies
 
 from evidence_review.background import empty_background
-from evidence_review.directions import design_weight, point_estimate_directions, study_directions
+import numpy as np
+
+from evidence_review.directions import design_weight, domain_directions, point_estimate_directions, study_directions
 from evidence_review.linking import agreement, link_background, link_claims, study_label
 
 
@@ -139,3 +141,46 @@ def test_study_label_and_design_weight():
     assert study_label("anonndb") == "anonndb"
     assert (design_weight("rct"), design_weight("pre_post"), design_weight("unknown")) == (1.0, 0.25, 0.0)
     assert study_directions(_links().iloc[0:0]).empty
+
+
+def test_fast_path_keys_give_the_same_trials_as_text_keys(tables):
+    links = link_claims(*tables)
+    hidden = [c for c in links.columns if c.startswith("_")]
+    assert hidden == ["_claim_rank", "_study_rank", "_trial_rank", "_outcome_row", "_direction_code"]
+    fast = study_directions(links)
+    slow = study_directions(links.drop(columns=hidden))
+    pd.testing.assert_frame_equal(fast, slow)
+    assert list(fast["claim_id"]) == sorted(fast["claim_id"])
+
+
+def test_a_between_group_proxy_outranks_a_within_group_named_result():
+    t = study_directions(_links(
+        ("t0", "between_group", False, "benefit", 40, True, "rct", True, "direct"),
+        ("t1", "within_group", False, "benefit", 40, True, "rct", True, "direct"),
+        ("t1", "within_group", False, "benefit", 40, True, "rct", True, "direct"),
+        ("t1", "between_group", True, "harm", 40, True, "rct", True, "indirect"),
+    )).set_index("trial_group")
+    assert (t.loc["t0", "direction"], t.loc["t1", "direction"]) == ("benefit", "harm")
+
+
+def test_trial_described_by_a_paper_with_known_size():
+    t = study_directions(_links(
+        ("t1", "between_group", False, "benefit", np.nan, True, "rct", True, "direct"),
+        ("t1", "between_group", False, "benefit", 1, True, "crossover_rct", True, "direct"),
+    )).iloc[0]
+    assert (t["design"], t["participants"]) == ("crossover_rct", 1.0)
+
+
+def test_domain_directions_count_each_outcome_once(tables):
+    links = link_claims(*tables)
+    doubled = pd.concat([links, links.assign(claim_id="copy")], ignore_index=True)
+    by_domain = domain_directions(doubled).set_index(["outcome_domain", "trial_group"])
+    assert by_domain.loc[("pain", "c2022"), "direction"] == "harm"
+    assert by_domain.loc[("mood", "a2020"), "direction"] == "benefit"  # a proxy for a claim, the named domain here
+    assert len(by_domain) == links["outcome_id"].nunique()
+
+
+def test_point_estimate_directions_keep_the_row_labels():
+    rows = make_outcomes(("a", "pain", "harm", "between_group", (10, 3.0, 1.0, 10, 4.0, 1.0), False))
+    rows.index = [7]
+    assert point_estimate_directions(rows).to_dict() == {7: "benefit"}

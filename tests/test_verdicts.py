@@ -196,3 +196,60 @@ def test_verdict_table_reports_what_carried_each_verdict():
 )
 def test_read_interval(low, high, scale, expected, reading):
     assert read_interval(low, high, scale, expected) == reading
+
+
+def test_vote_count_has_no_votes_for_a_claim_of_no_difference():
+    v = vote_count(["no_difference"] * 3 + ["benefit"], expected="no_difference")
+    assert (v["agree"], v["disagree"], v["no_difference"]) == (0, 0, 3)
+
+
+BG_HARM = claim(claim_type="background", expected_direction="harm")
+OBS = ("harm", 50, "cross_sectional", "none", "high", "direct", True)
+
+
+@pytest.mark.parametrize(
+    ("c", "t", "carrier", "expected"),
+    [
+        (claim(), trials(), None, ("insufficient", ["No direct controlled studies in people with MS; only uncontrolled or indirect evidence."])),
+        (claim(testable=False), trials(), None, ("not_testable", ["Advice or a statement no study could test as worded."])),
+        (claim(), trials(rct("no_difference"), rct("unclear")), None,
+         ("insufficient", ["None of the 2 trials reports a direction of effect (1 no difference, 1 unclear)."])),
+        (claim(), trials(*[rct()] * 6), None, ("supported", ["6 of 6 trials with a direction point to benefit (sign test p = 0.031)."])),
+        (claim(), trials(*[rct("harm")] * 6), None,
+         ("not_supported", ["0 of 6 trials with a direction point to benefit; 6 point the other way (sign test p = 0.031)."])),
+        (claim(), trials(*[rct(comparator="usual_care")] * 6, rct("no_difference")), None,
+         ("mixed", ["6 of 6 trials with a direction point to benefit (sign test p = 0.031).",
+                    "The benefit shows only against usual care or waiting list, not against sham or active controls."])),
+        (claim(expected_direction="no_difference"), trials(*[rct()] * 6, expected="no_difference"), None,
+         ("not_supported", ["6 of 6 trials with a direction point to benefit (sign test p = 0.031): an effect."])),
+        (claim(), trials(rct()), estimate(0.4, 0.2, 0.6),
+         ("supported", ["pooled: g = 0.40 (95% CI 0.20 to 0.60; positive favours the intervention)."])),
+        (claim(), trials(rct()), estimate(-0.4, -0.6, -0.2),
+         ("not_supported", ["pooled: g = -0.40 (95% CI -0.60 to -0.20; positive favours the intervention).",
+                            "The CI excludes the effect the claim states."])),
+        (claim(expected_direction="no_difference"), trials(rct(), expected="no_difference"), estimate(0.0, -0.3, 0.3),
+         ("insufficient", ["pooled: g = 0.00 (95% CI -0.30 to 0.30; positive favours the intervention).",
+                           "The CI does not rule out an effect, nor show one."])),
+        (claim(), trials(rct()), estimate(1.0, 0.58, 1.42, scale="difference"),
+         ("supported", ["pooled: MD = 1.00 (95% CI 0.58 to 1.42; positive favours the intervention)."])),
+        (claim(claim_of_size=True), trials(rct()), estimate(0.9, 0.5, 1.3),
+         ("supported", ["pooled: g = 0.90 (95% CI 0.50 to 1.30).", "A large effect (g >= 0.8)."])),
+        (claim(claim_of_size=True), trials(rct()), estimate(0.5, 0.3, 0.7),
+         ("not_supported", ["pooled: g = 0.50 (95% CI 0.30 to 0.70).", "The CI rules out a large effect (g >= 0.8)."])),
+        (BG_HARM, trials(sources=[source("harm")], expected="harm"), None,
+         ("supported", ["1 authoritative source(s) agree with the claim, 0 disagree."])),
+        (BG_HARM, trials(sources=[source("harm"), source("benefit")], expected="harm"), None,
+         ("mixed", ["1 authoritative source(s) agree with the claim, 1 disagree.", "Authoritative sources disagree with one another."])),
+        (BG_HARM, trials(sources=[source("unclear", source_type="survey", n=10)], expected="harm"), None,
+         ("insufficient", ["No source finds an association either way, and no authoritative source states it."])),
+        (BG_HARM, trials(expected="harm"), None, ("insufficient", ["No direct evidence about people with MS; only indirect evidence."])),
+        (BG_HARM, trials(*[OBS] * 6, expected="harm"), None,
+         ("supported", ["6 of 6 studies with a direction agree with the claim (associations in people with MS)."])),
+    ],
+)
+def test_each_verdict_says_what_it_rests_on_or_what_is_missing(c, t, carrier, expected):
+    assert decide_verdict(c, t, True, carrier) == expected
+
+
+def test_no_evidence_text():
+    assert decide_verdict(claim(), trials(), False) == ("no_evidence", ["No included study or source addresses this outcome."])

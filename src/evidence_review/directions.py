@@ -191,5 +191,7 @@ def domain_directions(links: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         :func:`study_directions` columns with ``outcome_domain`` in place of ``claim_id``.
     """
-    by_domain = links.drop_duplicates("outcome_id").assign(claim_id=lambda d: d["outcome_domain"], proxy_outcome=False)
+    # The claim's sort key would group by claim, not by domain.
+    by_domain = links.drop_duplicates("outcome_id").drop(columns=["_claim_rank"], errors="ignore")
+    by_domain = by_domain.assign(claim_id=by_domain["outcome_domain"], proxy_outcome=False)
     return study_directions(by_domain).rename(columns={"claim_id": "outcome_domain"})

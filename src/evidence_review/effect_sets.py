@@ -85,6 +85,9 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
         The chosen link rows with ``g``, ``var_g``, ``se_g``, ``ci_low_g``, ``ci_high_g``,
         ``instrument_rank`` and ``timepoint_rank``.
     """
+    if "evidence_kind" in links:
+        # Authoritative background statements have no effect size.
+        links = links.loc[(links["evidence_kind"] == "study").to_numpy()]
     post = outcomes.loc[outcomes["value_type"].eq("post").fillna(False).to_numpy()]
     g = smd_from_outcomes(post).dropna(subset=["g", "var_g"])
     if g.empty or links.empty:
@@ -102,7 +105,7 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     n_of = (outcomes["n_int"].astype("float64") + outcomes["n_ctl"].astype("float64")).to_numpy()
     instrument_of = pd.factorize(outcomes["instrument"])[0].astype(np.int64)
     ids = outcomes["outcome_id"].to_numpy(dtype=object)
-    link_row = links["_outcome_row"].to_numpy(dtype=np.int64) if "_outcome_row" in links else None
+    link_row = links["_outcome_row"].to_numpy(dtype=np.int64) if "_outcome_row" in links and links["_outcome_row"].notna().all() else None
     if link_row is None or (link_row >= n_rows).any() or not (ids[np.minimum(link_row, n_rows - 1)] == links["outcome_id"].to_numpy(dtype=object)).all():
         # Links made from another outcomes table: find each row by its id.
         link_row = pd.Index(ids).get_indexer(links["outcome_id"])
