@@ -30,12 +30,13 @@ def one(n_claims: int, n_outcomes: int) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     result = synthesise(claims, outcomes, studies, rationale=False)
     engine_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    engine_peak = peak_rss_mib()
     t0 = time.perf_counter()
     rationales(result.links)
     return {
         "claims": n_claims, "outcome_rows": n_outcomes, "links": len(result.links),
         "engine_s": round(engine_s, 3), "cpu_s": round(cpu_s, 3), "rationale_text_s": round(time.perf_counter() - t0, 3),
-        "peak_mib": round(peak_rss_mib(), 1), "peak_before_engine_mib": round(base, 1),
+        "peak_mib": round(peak_rss_mib(), 1), "peak_engine_mib": round(engine_peak, 1), "peak_before_engine_mib": round(base, 1),
         "verdicts": result.verdicts["verdict"].value_counts().to_dict(),
     }
 
@@ -53,12 +54,12 @@ def main() -> None:
 
     print(f"machine: {machine()}")
     print("SYNTHETIC data (generated in memory, 500 outcome domains); engine = link + trial directions + pooling + certainty + verdicts")
-    print(f"{'claims':>7} {'outcome rows':>13} {'links':>10} {'engine s':>9} {'cpu s':>7} {'+rationale s':>13} {'peak MiB':>9}")
+    print(f"{'claims':>7} {'outcome rows':>13} {'links':>10} {'engine s':>9} {'cpu s':>7} {'+rationale s':>13} {'peak MiB engine':>16} {'+rationale':>11}")
     for n in args.outcomes:
         out = subprocess.run([sys.executable, __file__, "--one", "--claims", str(args.claims), "--outcomes", str(n)],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['claims']:>7} {r['outcome_rows']:>13,} {r['links']:>10,} {r['engine_s']:>9.2f} {r['cpu_s']:>7.2f} {r['rationale_text_s']:>13.2f} {r['peak_mib']:>9.0f}")
+        print(f"{r['claims']:>7} {r['outcome_rows']:>13,} {r['links']:>10,} {r['engine_s']:>9.2f} {r['cpu_s']:>7.2f} {r['rationale_text_s']:>13.2f} {r['peak_engine_mib']:>16.0f} {r['peak_mib']:>11.0f}")
 
 
 if __name__ == "__main__":
