@@ -150,7 +150,9 @@ def test_fast_path_keys_give_the_same_trials_as_text_keys(tables):
     fast = study_directions(links)
     slow = study_directions(links.drop(columns=hidden))
     pd.testing.assert_frame_equal(fast, slow)
-    assert list(fast["claim_id"]) == sorted(fast["claim_id"])
+    assert list(zip(fast["claim_id"], fast["trial_group"])) == sorted(zip(fast["claim_id"], fast["trial_group"]))
+    plain = study_directions(links.drop(columns=[*hidden, "evidence_kind", "expected_direction"]))
+    assert (plain["evidence_kind"] == "study").all() and plain["expected_direction"].isna().all()
 
 
 def test_a_between_group_proxy_outranks_a_within_group_named_result():
