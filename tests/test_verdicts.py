@@ -253,3 +253,16 @@ def test_each_verdict_says_what_it_rests_on_or_what_is_missing(c, t, carrier, ex
 
 def test_no_evidence_text():
     assert decide_verdict(claim(), trials(), False) == ("no_evidence", ["No included study or source addresses this outcome."])
+
+
+def test_counts_edges_one_trial_unclear_results_and_harm_against_sham():
+    assert sign_test([1], [0])[0] == 1.0
+    v, reasons = verdict(claim(), trials(*[rct("unclear")] * 3, rct("no_difference")))
+    assert reasons == ["None of the 4 trials reports a direction of effect (1 no difference, 3 unclear)."]
+    assert verdict(claim(), trials(*[rct(comparator="usual_care")] * 6, rct("harm", comparator="sham"), rct("benefit", comparator="sham"),
+                                   rct("benefit", comparator="sham")))[0] == "supported"
+    assert verdict(claim(), trials(*[rct(comparator="usual_care")] * 8, rct("harm", comparator="sham")))[0] == "mixed"
+    assert verdict(claim(claim_type="safety", expected_direction="harm"), trials(rct("harm"), expected="harm"))[1] == [
+        "1 of 1 trials with a direction point to harm; too few to rule out chance (sign test p = 1)."]
+    assert read_interval(-0.5, 0.0, "smd", "benefit") == "inconclusive"
+    assert claim_counts(trials(rct()), ["c"]).index.name == "claim_id"
