@@ -104,7 +104,10 @@ def _link_counts(study_links: pd.DataFrame, source_links: pd.DataFrame, ids: pd.
     """Per claim: linked results by direction, and distinct studies or sources, on integer codes."""
     rank = study_links["_claim_rank"].to_numpy(dtype=np.int64) if len(study_links) else np.array([], dtype=np.int64)
     names = np.full(int(rank.max()) + 1 if len(rank) else 0, None, dtype=object)
-    names[rank] = study_links["claim_id"].to_numpy(dtype=object) if len(rank) else names[rank]
+    if len(rank):
+        # Links come grouped by claim: name each claim key where a new run of it starts.
+        starts = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]])
+        names[rank[starts]] = study_links["claim_id"].to_numpy(dtype=object)[starts]
     counts = np.zeros((len(names), len(DIRECTIONS) + 1), dtype=np.int64)
     if len(rank):
         code = study_links["_direction_code"].to_numpy(dtype=np.int64)
