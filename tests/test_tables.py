@@ -154,3 +154,25 @@ def test_shown_value_is_bounded_for_huge_and_deep_values():
     assert len(shown_value(huge)) <= 240
     assert shown_value(deep).startswith("{'a': {'b': {")
     assert shown_value(2030) == "2030" and shown_value("reports") == "'reports'"
+
+
+def test_too_many_values_in_the_first_row_is_an_error_not_an_index(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("code,label\npain,Pain,extra,more\nmood,Mood\n", encoding="utf-8")
+    with pytest.raises(InputError, match="row 2: more values than the header has column names"):
+        read_table(path)
+
+
+def test_too_many_values_in_a_later_row_is_named(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("code,label\npain,Pain\nmood,Mood,extra\n", encoding="utf-8")
+    with pytest.raises(InputError, match="Expected 2 fields in line 3, saw 3"):
+        read_table(path)
+
+
+def test_empty_unnamed_columns_right_of_the_data_are_ignored(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("code,label,,\npain,Pain,,\nmood,Mood,,\n", encoding="utf-8")
+    assert list(read_table(path).columns) == ["code", "label"]
+    path.write_text("code,label,\npain,Pain,oops\n", encoding="utf-8")
+    assert "Unnamed: 2" in read_table(path).columns  # a value under no header is kept, then reported by the schema

@@ -30,6 +30,7 @@ __all__ = [
     "Review",
     "prepare_review",
     "start_notebook",
+    "empty_review_note",
 ]
 
 #: Every parameter a notebook or parameters YAML may set, with its default.
@@ -301,7 +302,44 @@ def start_notebook(namespace: dict, require_claim: bool = False) -> Review:
     # papermill only warns about a parameter the notebook does not declare (a typo such as
     # ``-p min_yaer 2030``) and runs on with the default: name it as an error instead.
     params.update({k: namespace[k] for k in unknown_notebook_names(namespace)})
-    return prepare_review("notebook parameters", require_claim=require_claim, **params)
+    review = prepare_review("notebook parameters", require_claim=require_claim, **params)
+    note = empty_review_note(review)
+    if note:
+        from IPython.display import Markdown, display
+
+        display(Markdown(f"**{note}**"))
+    return review
+
+
+def empty_review_note(review: Review) -> str | None:
+    """The sentence a review shows when its inclusion filters left no evidence on any claim, else None.
+
+    Parameters
+    ----------
+    review : Review
+
+    Returns
+    -------
+    str or None
+        Names the filters that were set, so the reader sees why every claim has no evidence.
+    """
+    if review.excluded_studies == 0 or not review.synthesis["trials"].empty:
+        return None
+    p = review.params
+    filters = []
+    if set(p.designs) != set(DESIGNS):
+        filters.append(f"designs {', '.join(p.designs)}")
+    if p.min_year is not None:
+        filters.append(f"published in {p.min_year} or later")
+    if p.min_n is not None:
+        filters.append(f"at least {p.min_n} participants")
+    kept = len(review.evidence.studies)
+    if kept == 0:
+        return (f"No study met the inclusion filters ({'; '.join(filters)}): all {review.excluded_studies} studies "
+                "were excluded, so no claim has evidence in this review.")
+    return (f"No study that met the inclusion filters ({'; '.join(filters)}) bears on a claim: {review.excluded_studies} "
+            f"studies were excluded and the {kept} kept report no result linked to a claim, so no claim has evidence "
+            "in this review.")
 
 
 def unknown_notebook_names(namespace: dict) -> list[str]:

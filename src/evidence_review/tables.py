@@ -214,6 +214,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(source, [Problem(f"not a valid CSV file: {exc}")]) from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas silently turns the extra leading values of a too-long first row into an index.
+        raise InputError(source, [Problem(
+            "more values than the header has column names; delete the extra values or name their columns", row=2)])
+    # Spreadsheets may save empty columns right of the data, with no header: not columns of the table.
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ") and frame[c].isna().all()]
+    frame = frame.drop(columns=unnamed)
     frame.columns = [str(c).strip() for c in frame.columns]
     # Text cells keep their content but lose stray spaces a spreadsheet adds around them.
     for col in frame.columns:
