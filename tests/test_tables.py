@@ -176,3 +176,15 @@ def test_empty_unnamed_columns_right_of_the_data_are_ignored(tmp_path):
     assert list(read_table(path).columns) == ["code", "label"]
     path.write_text("code,label,\npain,Pain,oops\n", encoding="utf-8")
     assert "Unnamed: 2" in read_table(path).columns  # a value under no header is kept, then reported by the schema
+
+
+def test_huge_header_and_ids_are_quoted_briefly(data_copy):
+    frame = data_copy.read("outcomes.csv")
+    frame.loc[0, "study_id"] = "z" * 100_000
+    frame["h" * 100_000] = ""
+    data_copy.write("outcomes.csv", frame)
+    with pytest.raises(InputError) as err:
+        load_evidence(**data_copy.params)
+    text = str(err.value)
+    assert "column 'hhhh" in text and "study_id 'zzzz" in text
+    assert len(text) < 2000

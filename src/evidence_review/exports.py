@@ -205,7 +205,10 @@ def spreadsheet_csv(frame: pd.DataFrame) -> str:
         values = safe[column]
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
-        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)  # object columns may mix types
+        if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+            is_text = values.notna()
+        else:  # an object column may mix text and numbers
+            is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
         text = values.where(is_text, "").astype(str)
         risky = is_text & text.str[:1].isin(FORMULA_TRIGGERS) & ~text.str.fullmatch(_PLAIN_NUMBER)
         # The csv module quotes a cell holding "\n" but not one holding only "\r", which then splits the row.

@@ -6,12 +6,13 @@ import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from .claims import BOOL_WORDS, load_claims, load_outcome_domains, slug_column
 from .paths import DEFAULT_PATHS, resolve_path
-from .tables import InputError, Problem, combine_errors, read_table, spreadsheet_row, validate_table
+from .tables import InputError, Problem, combine_errors, read_table, shown, spreadsheet_row, validate_table
 from .vocab import (
     BASES,
     COMPARATORS,
@@ -286,7 +287,7 @@ def load_studies(path: str | Path) -> pd.DataFrame:
 
 def _unknown_ids(frame: pd.DataFrame, column: str, known: set[str], what: str) -> list[Problem]:
     return [
-        Problem(f"{what} '{value}' is not in the studies file", spreadsheet_row(i), column)
+        Problem(f"{what} '{shown(value)}' is not in the studies file", spreadsheet_row(i), column)
         for i, value in frame[column].items()
         if isinstance(value, str) and value not in known
     ]
@@ -297,15 +298,17 @@ def _arms_within_study_size(frame: pd.DataFrame, studies: pd.DataFrame) -> list[
     each person in both arms, so twice N is the most two arms can hold)."""
     if not {"study_id", "n_int", "n_ctl"} <= set(frame.columns):
         return []
-    by_id = studies.drop_duplicates("study_id").set_index("study_id")
-    study_n = frame["study_id"].map(by_id["n_randomised"].fillna(by_id["n_analysed"])).astype("Float64")
-    arms = _num(frame["n_int"]).fillna(0) + _num(frame["n_ctl"]).fillna(0)
-    plausible = arms.between(0, 2 * MAX_N)  # non-numbers and absurd counts are reported by the schema
-    too_many = (study_n.notna() & plausible & (arms > 2 * study_n)).fillna(False).astype(bool)
+    by_id = studies.drop_duplicates("study_id")
+    size = by_id["n_randomised"].fillna(by_id["n_analysed"]).astype("float64").to_numpy()
+    position = pd.Index(by_id["study_id"]).get_indexer(frame["study_id"])
+    study_n = np.where(position >= 0, size[position], np.nan)
+    arms = (_num(frame["n_int"]).fillna(0) + _num(frame["n_ctl"]).fillna(0)).to_numpy(dtype="float64")
+    # Non-numbers and absurd counts are the schema's to report.
+    too_many = (arms >= 0) & (arms <= 2 * MAX_N) & (arms > 2 * study_n)
     return [
-        Problem(f"the arms hold {arms[i]:g} people, more than twice the study's N ({study_n[i]:g}) in studies.csv",
-                spreadsheet_row(i), "n_int/n_ctl")
-        for i in frame.index[too_many]
+        Problem(f"the arms hold {arms[k]:g} people, more than twice the study's N ({study_n[k]:g}) in studies.csv",
+                spreadsheet_row(frame.index[k]), "n_int/n_ctl")
+        for k in np.flatnonzero(too_many)
     ]
 
 

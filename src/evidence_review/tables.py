@@ -8,6 +8,7 @@ column of *every* problem, listed at once.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import reprlib
 from dataclasses import dataclass, field
@@ -33,8 +34,9 @@ ROW_CHECK_SEPARATOR = ": "
 _HEADER_ROWS = 1
 #: Longest piece of user text or value quoted in an error message; longer ones are cut with "...".
 MAX_SHOWN = 60
-#: Text a numeric cell may hold that Python reads as "not a number": never a reported value.
-_NAN_WORDS = ("nan", "+nan", "-nan")
+#: Text a numeric cell may hold that Python reads as "not a number" (any case, any sign): never a reported value.
+_NAN_WORDS = frozenset(sign + "".join(letters) for sign in ("", "+", "-")
+                       for letters in itertools.product("nN", "aA", "nN"))
 
 
 def shown(text: object, limit: int = MAX_SHOWN) -> str:
@@ -226,8 +228,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     for col in frame.columns:
         frame[col] = frame[col].str.strip().replace("", pd.NA)
     # Spreadsheets often save a few rows of empty cells (",,,,") below the data: not data rows.
-    filled = frame.notna().any(axis=1).to_numpy()
-    frame = frame.iloc[: (filled.nonzero()[0].max() + 1) if filled.any() else 0]
+    trailing = 0
+    while trailing < len(frame) and frame.iloc[len(frame) - 1 - trailing].isna().all():
+        trailing += 1
+    frame = frame.iloc[: len(frame) - trailing]
     if frame.empty:
         raise InputError(source, [Problem("the file has a header but no data rows")])
     return frame
@@ -269,7 +273,7 @@ def _problems_from_failures(failures: pd.DataFrame, frame: pd.DataFrame) -> list
             problems.setdefault((row, columns, message), Problem(message, row, columns))
             continue
         if check.startswith("column_in_dataframe") or check.startswith("column_in_schema"):
-            column = str(value)
+            column = shown(value)
             row = None
         elif index is None or (isinstance(index, float) and pd.isna(index)):
             if isinstance(value, str) and value.startswith(("TypeError", "ValueError")):
@@ -313,7 +317,7 @@ def validate_table(
         Listing every failing cell, row and column.
     """
     extra = list(extra or []) + _nan_text_problems(frame, schema)
-    empty_rows = {spreadsheet_row(i) for i in frame.index[frame.isna().all(axis=1)]}
+    empty_rows = {spreadsheet_row(i) for i in _empty_rows(frame)}
     try:
         valid = schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -331,6 +335,16 @@ def validate_table(
     raise InputError(source, sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
 
 
+def _empty_rows(frame: pd.DataFrame) -> pd.Index:
+    """Index of the rows whose every cell is empty (checked column by column, on ever fewer rows)."""
+    candidates = frame.index
+    for column in frame.columns:
+        if candidates.empty:
+            break
+        candidates = candidates[frame.loc[candidates, column].isna().to_numpy()]
+    return candidates
+
+
 def _nan_text_problems(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> list[Problem]:
     """Cells of number columns holding the text 'nan': the schema's type coercion would read them as empty."""
     problems = []
@@ -338,7 +352,7 @@ def _nan_text_problems(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> list[
         if name not in frame.columns or str(column.dtype) != "float64":
             continue
         text = frame[name]
-        is_nan = text.notna() & text.astype(str).str.lower().isin(_NAN_WORDS)
+        is_nan = text.isin(_NAN_WORDS)
         problems += [
             Problem(f"not a number (found '{shown(text[i])}'); leave the cell empty when no value was reported",
                     spreadsheet_row(i), name)
