@@ -143,3 +143,13 @@ def test_no_note_when_studies_remain():
     from evidence_review.pipeline import empty_review_note
 
     assert empty_review_note(prepare_review(min_n=20)) is None
+
+
+def test_notebooks_with_their_own_parameters_check_them_too():
+    from evidence_review.pipeline import check_notebook_names
+
+    check_notebook_names({"article_path": "a.txt", "In": []}, ["article_path", "draft_output"])
+    with pytest.raises(InputError) as err:
+        check_notebook_names({"article_path": "a.txt", "draft_ouput": "x.csv"}, ["article_path", "draft_output"])
+    assert str(err.value).endswith("column 'draft_ouput': unknown parameter (did you mean draft_output?); "
+                                   "valid parameters: article_path, draft_output")

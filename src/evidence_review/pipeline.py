@@ -26,6 +26,7 @@ __all__ = [
     "ReviewParameters",
     "validate_parameters",
     "unknown_notebook_names",
+    "check_notebook_names",
     "apply_filters",
     "Review",
     "prepare_review",
@@ -75,6 +76,12 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _unknown_parameter(name, known) -> Problem:
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return Problem(f"unknown parameter{hint}; valid parameters: {', '.join(known)}", column=shown(name))
+
+
 #: Longest path a parameter may hold (Linux's PATH_MAX); longer text is a slip, not a path.
 MAX_PATH_LENGTH = 4096
 
@@ -122,12 +129,7 @@ def validate_parameters(source: str = "parameters", **params) -> ReviewParameter
         or out of range, a negative minimum sample size or an unknown pooling method.
     """
     problems: list[Problem] = []
-    for key in params:
-        if key not in PARAMETER_DEFAULTS:
-            close = difflib.get_close_matches(str(key), PARAMETER_NAMES, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            problems.append(Problem(f"unknown parameter{hint}; valid parameters: {', '.join(PARAMETER_NAMES)}",
-                                    column=shown(key)))
+    problems += [_unknown_parameter(key, PARAMETER_NAMES) for key in params if key not in PARAMETER_DEFAULTS]
     values = {**PARAMETER_DEFAULTS, **{k: v for k, v in params.items() if k in PARAMETER_DEFAULTS}}
     for key in (*_INPUTS, "scorecard_path", "output_dir"):
         problem = _path_type_problem(key, values[key], may_be_none=key == "scorecard_path")
@@ -342,7 +344,28 @@ def empty_review_note(review: Review) -> str | None:
             "in this review.")
 
 
-def unknown_notebook_names(namespace: dict) -> list[str]:
+def check_notebook_names(namespace: dict, known) -> None:
+    """Stop a notebook that was given a parameter it does not have (for notebooks outside the review,
+    such as ``00_draft_claims``, whose parameters are not :data:`PARAMETER_NAMES`).
+
+    Parameters
+    ----------
+    namespace : dict
+        The notebook's ``globals()``, in the first cell after ``parameters``.
+    known : sequence of str
+        The notebook's parameters.
+
+    Raises
+    ------
+    InputError
+        Naming each unknown parameter, the closest valid one and all valid ones.
+    """
+    unknown = unknown_notebook_names(namespace, known)
+    if unknown:
+        raise InputError("notebook parameters", [_unknown_parameter(name, tuple(known)) for name in unknown])
+
+
+def unknown_notebook_names(namespace: dict, known=PARAMETER_NAMES) -> list[str]:
     """Names a notebook was given that are not parameters (papermill injects any name it is passed).
 
     Called by the first cell after ``parameters``, when the namespace holds only the parameters, the
@@ -353,14 +376,17 @@ def unknown_notebook_names(namespace: dict) -> list[str]:
     ----------
     namespace : dict
         The notebook's ``globals()``.
+    known : sequence of str
+        The notebook's parameters (default: the review's).
 
     Returns
     -------
     list of str
         The unknown names, sorted.
     """
+    known = set(known)
     return sorted(
         name for name, value in namespace.items()
-        if not name.startswith("_") and name not in PARAMETER_DEFAULTS and name not in _NOTEBOOK_BUILTINS
+        if not name.startswith("_") and name not in known and name not in _NOTEBOOK_BUILTINS
         and type(value) in _PARAMETER_TYPES
     )
