@@ -193,6 +193,7 @@ PARAMETER_FILES = {
                      "column 'reviews_path': reviews_path must be a path written as text, got dict {'file': 'r.csv'}"),
     "number-as-name": ("2030: min_year\n", "parameter names must be text, got 2030"),
     "huge-file": ("title: " + "x" * 70_000 + "\n", "a parameters file is at most 65536 bytes"),
+    "deep-nesting": ("title: " + "[" * 30_000 + "]" * 30_000 + "\n", "values nested more than 10 levels deep"),
     "huge-value": ("designs: [" + ", ".join(["q" * 50] * 1000) + "]\n", "unknown design(s) ['qqqq"),
 }
 

@@ -13,34 +13,47 @@ _PATH_KEYS = ("claims_path", "studies_path", "outcomes_path", "reviews_path", "d
 
 #: A parameters file is a dozen short lines; anything far larger is not one.
 MAX_PARAMETERS_BYTES = 64 * 1024
+#: Parameters are values or lists of values; deeper nesting is not a parameters file (and would
+#: exhaust the YAML composer's recursion).
+MAX_PARAMETERS_DEPTH = 10
 
 
 def _refusing_loader():
-    """A safe YAML loader that refuses anchors and aliases.
+    """A safe YAML loader that refuses anchors, aliases and deep nesting.
 
     Parameters never need them, and aliases are how a tiny file expands into a gigantic value (the
     "billion laughs" bomb) or into a value that contains itself.
     """
     import yaml
 
-    class NoAliasSafeLoader(yaml.SafeLoader):
+    class PlainSafeLoader(yaml.SafeLoader):
+        depth = 0
+
         def compose_node(self, parent, index):
-            if self.check_event(yaml.AliasEvent) or getattr(self.peek_event(), "anchor", None) is not None:
-                event = self.peek_event()
+            event = self.peek_event()
+            if self.check_event(yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
                 raise yaml.composer.ComposerError(
                     None, None, "YAML anchors and aliases (&name, *name) are not accepted in a parameters file; "
                     "write each value out", event.start_mark)
-            return super().compose_node(parent, index)
+            if self.depth >= MAX_PARAMETERS_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"values nested more than {MAX_PARAMETERS_DEPTH} levels deep", event.start_mark)
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
 
-    return NoAliasSafeLoader
+    return PlainSafeLoader
 
 
 def read_parameters_file(path: str | Path) -> dict:
     """Read a papermill-style YAML parameters file; relative paths are taken from the current folder.
 
     Only plain YAML is accepted: one mapping of names to values, at most
-    :data:`MAX_PARAMETERS_BYTES` bytes, no tags beyond YAML's own and no anchors or aliases, so a
-    small file can never expand into a huge or self-containing value.
+    :data:`MAX_PARAMETERS_BYTES` bytes and :data:`MAX_PARAMETERS_DEPTH` levels of nesting, no tags
+    beyond YAML's own and no anchors or aliases, so a small file can never expand into a huge or
+    self-containing value.
 
     Parameters
     ----------
