@@ -188,3 +188,26 @@ def test_huge_header_and_ids_are_quoted_briefly(data_copy):
     text = str(err.value)
     assert "column 'hhhh" in text and "study_id 'zzzz" in text
     assert len(text) < 2000
+
+
+def test_duplicate_header_name_is_named_as_such(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("code,label,label, code\npain,Pain,P,x\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert str(err.value).endswith("(2 problems):\n  - row 1, column 'code': the header names this column more than once\n"
+                                   "  - row 1, column 'label': the header names this column more than once")
+
+
+def test_unreadable_file_is_a_clean_error(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    path = tmp_path / "t.csv"
+    path.write_text("code,label\n", encoding="utf-8")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(InputError, match=r"the file cannot be read \(Permission denied\)"):
+        read_table(path)

@@ -7,6 +7,7 @@ column of *every* problem, listed at once.
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
 import re
@@ -194,7 +195,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     source = str(path)
     if not path.is_file():
         raise InputError(source, [Problem("file not found" if not path.exists() else "not a file")])
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(source, [Problem(f"the file cannot be read ({shown(exc.strerror or exc)})")]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -210,6 +214,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
             raise InputError(source, [Problem(
                 f"the header row separates its columns with {name}, not commas; save the file as "
                 "comma-separated CSV (in a spreadsheet: CSV UTF-8, comma-delimited)", row=1)])
+    names = [name.strip() for name in next(csv.reader([header]), [])]
+    twice = sorted({name for name in names if name and names.count(name) > 1})
+    if twice:
+        # pandas would rename the second one 'name.1' and report an unexpected column.
+        raise InputError(source, [Problem("the header names this column more than once", row=1, column=shown(name))
+                                  for name in twice])
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=False
