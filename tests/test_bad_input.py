@@ -194,6 +194,7 @@ PARAMETER_FILES = {
     "number-as-name": ("2030: min_year\n", "parameter names must be text, got 2030"),
     "huge-file": ("title: " + "x" * 70_000 + "\n", "a parameters file is at most 65536 bytes"),
     "deep-nesting": ("title: " + "[" * 30_000 + "]" * 30_000 + "\n", "values nested more than 10 levels deep"),
+    "key-twice": ("min_year: 2000\ntitle: x\nmin_year: 2010\n", "line 3, column 1: 'min_year' is given twice; keep one"),
     "huge-value": ("designs: [" + ", ".join(["q" * 50] * 1000) + "]\n", "unknown design(s) ['qqqq"),
 }
 
@@ -247,3 +248,16 @@ def test_typo_in_a_papermill_parameter_stops_the_notebook(tmp_path):
                             cwd=str(build_module.project_root()))
     assert err.value.ename == "InputError"
     assert "column 'min_yaer': unknown parameter (did you mean min_year?); valid parameters: claims_path" in err.value.evalue
+
+
+def test_parameter_paths_start_in_the_current_folder_or_home(tmp_path, monkeypatch):
+    from evidence_review.cli import read_parameters_file
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "p.yaml"
+    path.write_text("claims_path: my/claims.csv\nstudies_path: ~/s.csv\nreviews_path: /abs/r.csv\ntitle: ~/not-a-path\n")
+    params = read_parameters_file(path)
+    assert params["claims_path"] == str(tmp_path / "my" / "claims.csv")
+    assert params["studies_path"] == str(tmp_path / "home" / "s.csv")
+    assert params["reviews_path"] == "/abs/r.csv" and params["title"] == "~/not-a-path"

@@ -29,6 +29,17 @@ def _refusing_loader():
     class PlainSafeLoader(yaml.SafeLoader):
         depth = 0
 
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, str) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"'{key[:60]}' is given twice; keep one", key_node.start_mark)
+                if isinstance(key, str):
+                    seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
         def compose_node(self, parent, index):
             event = self.peek_event()
             if self.check_event(yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
@@ -101,8 +112,15 @@ def read_parameters_file(path: str | Path) -> dict:
     bad_keys = [k for k in data if not isinstance(k, str)]
     if bad_keys:
         raise InputError(source, [Problem(f"parameter names must be text, got {shown_value(k)}") for k in bad_keys])
-    return {k: (str(Path.cwd() / v) if k in _PATH_KEYS and isinstance(v, str) and v and not Path(v).is_absolute() else v)
-            for k, v in data.items()}
+    return {k: _from_current_folder(v) if k in _PATH_KEYS else v for k, v in data.items()}
+
+
+def _from_current_folder(value):
+    """A path parameter as the user meant it: ``~`` is their home, a relative path starts in the current folder."""
+    if not isinstance(value, str) or not value or "\0" in value:
+        return value  # validated (and reported) with the other parameters
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else Path.cwd() / path)
 
 
 def main(argv: list[str] | None = None) -> int:
