@@ -169,3 +169,15 @@ def test_papers_of_one_trial_share_a_group(data_copy):
     ev = load_evidence(**data_copy.params)
     groups = ev.studies.groupby("trial_group")["study_id"].apply(set)
     assert {"nazari2015", "nazari2016", "soheili2017"} in groups.tolist()
+
+
+def test_means_more_than_ten_sds_apart_are_implausible(data_copy):
+    frame = data_copy.read("outcomes.csv")
+    frame.loc[0, ["mean_int", "mean_ctl", "sd_int", "sd_ctl"]] = ["30", "10", "2", "2"]  # exactly 10 SDs: allowed
+    data_copy.write("outcomes.csv", frame)
+    load_evidence(**data_copy.params)
+    frame.loc[0, "mean_int"] = "30.1"
+    data_copy.write("outcomes.csv", frame)
+    with pytest.raises(InputError, match=r"\(1 problem\):\n  - row 2, columns 'mean_int/mean_ctl/sd_int/sd_ctl': the means "
+                                         r"differ by more than 10 SDs, which no treatment does; check that the SDs are not standard errors$"):
+        load_evidence(**data_copy.params)

@@ -52,6 +52,9 @@ MIN_SD = 1e-6
 MAX_N = 10_000_000
 #: An arm of fewer than two people has no SD.
 MIN_ARM_N = 2
+#: Largest plausible standardised difference between two arms' means. Clinical effects are well
+#: below 3 SDs; a difference of more than 10 SDs almost always means a standard error typed as an SD.
+MAX_SMD = 10
 
 
 def _one_of(values, name):
@@ -90,6 +93,13 @@ def _not_above(low: str, high: str):
         return lo.isna() | hi.isna() | (lo <= hi)
 
     return check
+
+
+def _plausible_difference(df: pd.DataFrame) -> pd.Series:
+    """Wide check: the arms' means differ by at most :data:`MAX_SMD` pooled SDs, where all four are given."""
+    m1, m2, s1, s2 = (_num(df[c]) for c in ("mean_int", "mean_ctl", "sd_int", "sd_ctl"))
+    spread = ((s1**2 + s2**2) / 2) ** 0.5
+    return m1.isna() | m2.isna() | s1.isna() | s2.isna() | ~(spread > 0) | ((m1 - m2).abs() <= MAX_SMD * spread)
 
 
 def _ci_contains(estimate: str, low: str, high: str):
@@ -216,7 +226,11 @@ def outcomes_schema(domains: set[str]) -> pa.DataFrameSchema:
             "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be an http(s) address"), nullable=True),
             "notes": _text(),
         },
-        checks=_ci_checks("effect"),
+        checks=[
+            *_ci_checks("effect"),
+            pa.Check(_plausible_difference, error=f"mean_int/mean_ctl/sd_int/sd_ctl: the means differ by more than {MAX_SMD} "
+                     "SDs, which no treatment does; check that the SDs are not standard errors"),
+        ],
         strict=True,
         coerce=True,
         name="outcomes",
