@@ -125,8 +125,10 @@ def validate_parameters(source: str = "parameters", **params) -> ReviewParameter
     Raises
     ------
     InputError
-        On an unknown parameter name, a missing data file, an unknown design, a year in the future
-        or out of range, a negative minimum sample size or an unknown pooling method.
+        On an unknown parameter name (with the closest valid one), a path that is not text (a number,
+        list or mapping from YAML), a missing data file, an unknown design, a year in the future or
+        out of range, a negative minimum sample size, an unknown pooling method or a value of the
+        wrong type. Values are quoted briefly (:func:`evidence_review.tables.shown_value`), however large.
     """
     problems: list[Problem] = []
     problems += [_unknown_parameter(key, PARAMETER_NAMES) for key in params if key not in PARAMETER_DEFAULTS]
