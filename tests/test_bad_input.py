@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 
+import bibtexparser
 import nbformat
 import pandas as pd
 import pytest
+import rispy
 
 from evidence_review import build as build_module
 from evidence_review.cli import main
@@ -213,15 +215,19 @@ def test_bad_parameters_file_fails_build_cleanly(case, tmp_path, previous, capsy
     assert snapshot(previous) == before
 
 
-def test_text_that_breaks_charts_and_filters_that_leave_no_evidence_build(tmp_path, data_copy, capsys):
+def test_hostile_text_and_filters_that_leave_no_evidence_build(tmp_path, data_copy, capsys):
     """'$' in a country and a section used to crash 02_studies (math in labels); designs: [systematic_review]
-    used to crash 03_evidence_by_claim; trailing empty spreadsheet rows used to give 30 errors."""
+    used to crash 03_evidence_by_claim; trailing empty spreadsheet rows used to give 30 errors; a line break
+    in a title injected a RIS record, a '}' in a DOI broke the BibTeX, and formulas reached claims.csv."""
     studies = data_copy.read("studies.csv")
     reviews = studies.index[studies["design"] == "systematic_review"]
     # Two '$' around text matplotlib cannot parse as math.
     studies.loc[reviews[:2], "country"] = [r"Costs $5 \frac{ a $\bad{ session", "US$ 20 $"]
+    studies.loc[reviews[0], ["title", "doi", "source_url"]] = [
+        "Massage\nER  - \nTY  - JOUR\nTI  - injected", "10.1234/a}b", "https://example.org/x}y;z"]
     data_copy.write("studies.csv", studies)
     data_copy.set("claims.csv", 0, "section", r"Fees $x^$ here")
+    data_copy.set("claims.csv", 1, "claim", "=HYPERLINK(\"http://evil.example\", \"massage helps\")")
     width = len(data_copy.read("outcomes.csv").columns)
     with data_copy.path("outcomes.csv").open("a") as f:
         f.write(("," * (width - 1) + "\n") * 2)
@@ -236,6 +242,11 @@ def test_text_that_breaks_charts_and_filters_that_leave_no_evidence_build(tmp_pa
         assert "No study that met the inclusion filters (designs systematic_review) bears on a claim" in page
     verdicts = pd.read_csv(out / "verdicts.csv")
     assert set(verdicts["verdict"]) == {"no_evidence", "not_testable"}
+    bib = bibtexparser.parse_string((out / "studies.bib").read_text(encoding="utf-8"))
+    assert not bib.failed_blocks
+    assert reviews.size == len(bib.entries) == len(rispy.loads((out / "studies.ris").read_text(encoding="utf-8")))
+    claims = pd.read_csv(out / "claims.csv", dtype=str)["claim"]
+    assert claims.str.startswith("'=HYPERLINK(").sum() == 1 and not claims.str.startswith("=").any()
 
 
 def test_typo_in_a_papermill_parameter_stops_the_notebook(tmp_path):
