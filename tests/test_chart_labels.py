@@ -38,7 +38,7 @@ def test_unescaped_text_really_breaks_a_chart():
         fig.canvas.draw()
 
 
-def test_counts_chart_draws_dollar_text(tmp_path):
+def test_counts_chart_draws_dollar_text():
     studies = pd.DataFrame({"country": [HOSTILE, HOSTILE, "Iran"]})
     ax = charts.plot_counts(studies, "country", "By country")
     texts = drawn_texts(ax.figure)

@@ -178,7 +178,7 @@ def test_bibtex_round_trips_hostile_text():
         assert entry["year"] == str(study["year"])
 
 
-def test_bibtex_verbatim_fields_keep_ordinary_addresses_as_written(review):
+def test_bibtex_verbatim_fields_keep_ordinary_addresses_as_written():
     """Real DOIs and URLs (with '_', '%', '~', '#') are not LaTeX-escaped: BibTeX tools read them verbatim."""
     studies = hostile_studies().head(1).assign(doi="10.1016/j.x_y.2015.05.003", source_url="https://a.org/~me/p%20q#s_1")
     entry = bibtexparser.parse_string(studies_bibtex(studies)).entries[0]
