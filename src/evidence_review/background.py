@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .claims import SLUG
+from .claims import slug_column
 from .tables import read_table, validate_table
 from .vocab import CONDITIONS, DIRECTIONS
 
@@ -64,7 +64,7 @@ def background_schema(domains: set[str]) -> pa.DataFrameSchema:
     num = pa.Column("float64", nullable=True)
     return pa.DataFrameSchema(
         {
-            "evidence_id": pa.Column(str, pa.Check.str_matches(SLUG, error="evidence_id must be a lower-case slug such as 'nice2022-spasticity'"), unique=True),
+            "evidence_id": slug_column("evidence_id", "nice2022-spasticity", unique=True),
             "source_type": pa.Column(str, _one_of(SOURCE_TYPES, "source_type")),
             "organisation": _text(300),
             "authors": _text(500),

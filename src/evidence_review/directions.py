@@ -109,12 +109,13 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     """
     cols = ["claim_id", "trial_group", "direction", "participants", "design", "comparator", "randomised",
             "controlled", "ms_population", "directness", "rob_overall", "study_id", "evidence_kind"]
-    if links.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols + ["expected_direction"]})
     if "evidence_kind" not in links:
         links = links.assign(evidence_kind="study")
     if "expected_direction" not in links:
         links = links.assign(expected_direction=None)
+    if links.empty:
+        # Keep the columns' types (``controlled`` stays boolean) so callers need no empty-case branch.
+        return links.reindex(columns=cols + ["expected_direction"]).reset_index(drop=True)
     # One integer per (claim, trial): grouping on it is far cheaper than on two string columns.
     claim_codes = _sorted_codes(links, "_claim_rank", "claim_id")
     trial_codes = _sorted_codes(links, "_trial_rank", "trial_group")
