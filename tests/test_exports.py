@@ -209,7 +209,7 @@ def test_spreadsheet_csv_neutralises_formulas_and_keeps_numbers():
 def test_spreadsheet_csv_changes_nothing_without_formula_text(review):
     from evidence_review.exports import spreadsheet_csv
 
-    verdicts = review.synthesis["verdicts"]
+    verdicts = review.synthesis.verdicts
     assert spreadsheet_csv(verdicts) == verdicts.to_csv(index=False, lineterminator="\n", float_format="%.6g")
 
 
@@ -226,5 +226,5 @@ def test_build_writes_spreadsheet_safe_csvs(tmp_path, review):
     claims_csv = pd.read_csv(tmp_path / "claims.csv", dtype=str)
     assert claims_csv.loc[0, "claim"] == "'=cmd|' /C calc'!A0 massage" and claims_csv.loc[1, "section"] == "'@SUM(1+1)"
     assert (pd.read_csv(tmp_path / "scorecard.csv", dtype=str)["reason"] == "'-2+3 formula").all()
-    verdicts = hostile.synthesis["verdicts"]
+    verdicts = hostile.synthesis.verdicts
     assert (tmp_path / "verdicts.csv").read_text() == verdicts.to_csv(index=False, lineterminator="\n", float_format="%.6g")

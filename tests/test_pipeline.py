@@ -133,9 +133,12 @@ def test_filters_that_leave_no_evidence_give_a_review_that_says_so(filters, says
     review = prepare_review(**filters)
     assert review.excluded_studies > 0
     syn = review.synthesis
-    assert set(syn["verdicts"]["verdict"]) <= {"no_evidence", "not_testable"}
-    assert syn["trials"].empty and syn["trials"]["controlled"].dtype == bool  # typed even when empty
-    assert charts.evidence_column(syn["trials"]).empty
+    # Authoritative background sources are not studies, so only claims about the intervention lose all evidence.
+    about_intervention = review.evidence.claims.loc[review.evidence.claims["claim_type"] != "background", "claim_id"]
+    assert set(syn.verdicts.loc[syn.verdicts["claim_id"].isin(about_intervention), "verdict"]) <= {"no_evidence", "not_testable"}
+    study_trials = syn.trials.loc[syn.trials["evidence_kind"] == "study"]
+    assert study_trials.empty and syn.trials["controlled"].dtype == bool  # typed even when empty
+    assert charts.evidence_column(study_trials).empty
     assert empty_review_note(review).startswith(says)
 
 

@@ -193,14 +193,15 @@ def link_claims(
     study_of_outcome = pd.Index(st["study_id"]).get_indexer(outcomes["study_id"])
     pair_domain = pd.Index(domain_names).get_indexer(pairs["outcome_domain"])
     by_domain = np.argsort(domain_codes, kind="stable")
-    per_domain = np.bincount(domain_codes, minlength=len(domain_names))
+    # A trailing empty domain stands for the claims' domains no outcome reports (index -1).
+    per_domain = np.append(np.bincount(domain_codes, minlength=len(domain_names)), 0)
     first = np.concatenate([[0], np.cumsum(per_domain)[:-1]]).astype(np.int64)
-    n_per_pair = np.where(pair_domain >= 0, per_domain[np.maximum(pair_domain, 0)], 0)
+    n_per_pair = per_domain[pair_domain]
     pair_idx = np.repeat(np.arange(len(pairs)), n_per_pair)
     offset = np.arange(len(pair_idx)) - np.repeat(np.cumsum(n_per_pair) - n_per_pair, n_per_pair)
     # Positions in the outcomes sorted by domain: each claim-domain pair reads one contiguous slice,
     # so gathering the columns walks memory in order (the cost that grew faster than the data).
-    pos = np.repeat(first[np.maximum(pair_domain, 0)], n_per_pair) + offset
+    pos = np.repeat(first[pair_domain], n_per_pair) + offset
     study_idx = study_of_outcome[by_domain][pos]
     keep = study_idx >= 0
     keep[keep] = pair_background[pair_idx[keep]] == observational[study_idx[keep]]

@@ -339,7 +339,9 @@ def empty_review_note(review: Review) -> str | None:
     str or None
         Names the filters that were set, so the reader sees why every claim has no evidence.
     """
-    if review.excluded_studies == 0 or not review.synthesis["trials"].empty:
+    trials = review.synthesis.trials
+    # Authoritative background sources are not studies: the filters do not apply to them.
+    if review.excluded_studies == 0 or not trials.loc[trials["evidence_kind"] == "study"].empty:
         return None
     p = review.params
     filters = []
