@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["main", "read_parameters_file"]
@@ -42,8 +45,51 @@ def read_parameters_file(path: str | Path) -> dict:
         data = {}
     if not isinstance(data, dict):
         raise InputError(str(path), [Problem("expected a mapping such as 'studies_path: my/studies.csv'")])
-    return {k: (str(Path.cwd() / v) if k in _PATH_KEYS and isinstance(v, str) and not Path(v).is_absolute() else v)
+    # An empty path stays empty (and is refused), instead of turning into the current folder.
+    return {k: (str(Path.cwd() / v) if k in _PATH_KEYS and isinstance(v, str) and v and not Path(v).is_absolute() else v)
             for k, v in data.items()}
+
+
+_EPILOG = """\
+exit codes: 0 done; 1 a notebook failed, the output cannot be written (read-only, disk full) or
+another build is writing to the same output folder; 2 bad input or an output folder the build may
+not write to (nothing was touched); 130 interrupted (Ctrl-C or SIGTERM; the previous reports are
+unchanged).
+
+The output folder must be new, empty, or made by an earlier build (it then holds a
+.evidence-review-output file). The build refuses a folder that is not, a file, /, the project,
+the current folder, or a folder containing them or an input file.
+"""
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: handled like Ctrl-C."""
+
+
+def _raise_interrupt(signum, frame):
+    raise _Terminated(signal.Signals(signum).name)
+
+
+@contextmanager
+def _terminate_like_ctrl_c():
+    """Make SIGTERM and SIGHUP stop the build the way Ctrl-C does (clean up, exit 130)."""
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[sig] = signal.signal(sig, _raise_interrupt)
+        except (ValueError, OSError):  # not the main thread, or no such signal here
+            pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _os_error_sentence(exc: OSError, output) -> str:
+    """One plain sentence for a file-system failure while writing the reports."""
+    reason = exc.strerror or str(exc)
+    return f"cannot write the reports to '{output}': {reason}."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,17 +102,23 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 when a notebook fails, 2 on bad input, 130 when interrupted.
+        0 on success; 1 when a notebook fails, the output cannot be written or another build
+        holds the output folder; 2 on bad input or a refused output folder; 130 when interrupted
+        (Ctrl-C, SIGTERM or SIGHUP).
     """
-    from .build import BuildError, build_review
-    from .tables import InputError
+    from .build import WORKER_MEMORY, BuildError, build_review
+    from .outputs import OutputBusy
+    from .tables import InputError, Problem
 
     parser = argparse.ArgumentParser(prog="evidence-review", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="run every notebook and write reports/")
+    b = sub.add_parser("build", help="run every notebook and write reports/", epilog=_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("--params", "-f", help="papermill-style YAML file of review parameters (paths relative to the current folder)")
-    b.add_argument("--output", "-o", help="output folder (default: reports/ of the project)")
-    b.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook runs (default: number of cores)")
+    b.add_argument("--output", "-o", help="output folder, relative to the current folder (default: reports/ of the project)")
+    b.add_argument("--jobs", "-j", type=int, default=None,
+                   help=f"parallel notebook runs (default: number of cores); capped by the usable cores and by "
+                        f"available memory at {WORKER_MEMORY // 2**20} MB per run (a worker and its kernel)")
     b.add_argument("--no-claim-reports", action="store_true", help="skip the one-report-per-claim step")
     b.add_argument("--claims", help="comma-separated claim ids: only these get a claim report")
     r = sub.add_parser("refresh", help="re-execute notebooks/ in place with default parameters (after a data change)")
@@ -83,22 +135,40 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     source = "command line"
+    output = None
     try:
-        params = {}
-        if args.params:
-            params = read_parameters_file(args.params)
-            source = args.params
-        if args.output:
-            params["output_dir"] = str(Path(args.output).resolve())
-        claims = [c.strip() for c in args.claims.split(",") if c.strip()] if args.claims else not args.no_claim_reports
-        result = build_review(params, source=source, jobs=args.jobs, claims=claims)
+        with _terminate_like_ctrl_c():
+            params = {}
+            if args.params:
+                params = read_parameters_file(args.params)
+                source = args.params
+            if args.output is not None:
+                if not args.output.strip():
+                    raise InputError("command line", [Problem("--output must be a folder path, got an empty text", column="output")])
+                # abspath, not resolve(): the output checks must see a symlink as a symlink.
+                params["output_dir"] = os.path.abspath(args.output)
+            if args.jobs is not None and args.jobs < 1:
+                raise InputError("command line", [Problem(f"--jobs must be 1 or more, got {args.jobs}", column="jobs")])
+            output = params.get("output_dir")
+            claims = [c.strip() for c in args.claims.split(",") if c.strip()] if args.claims else not args.no_claim_reports
+            result = build_review(params, source=source, jobs=args.jobs, claims=claims, cwd=os.getcwd())
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("Nothing was written; the previous reports are unchanged.", file=sys.stderr)
         return 2
+    except OutputBusy as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        print("Nothing was written.", file=sys.stderr)
+        return 1
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("The previous reports are unchanged.", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        from .paths import DEFAULT_PATHS, resolve_path
+
+        where = output or resolve_path(DEFAULT_PATHS["output_dir"])
+        print(f"error: {_os_error_sentence(exc, where)} The previous reports are unchanged.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: the previous reports are unchanged.", file=sys.stderr)
