@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from .outputs import check_output_folder, claim_output_folder, lock_output_folder, new_staging_folder, remove_leftovers
-from .outputs import LOCK_NAME, MARKER, swap_into_place
+from .outputs import LOCK_NAME, MARKER, signals_ignored, swap_into_place
 from .paths import BASE_ENV, project_root
 from .vocab import DESIGNS
 
@@ -171,13 +172,17 @@ def _worker_kernel():
 
         from jupyter_client.manager import KernelManager
 
-        km = KernelManager(kernel_name=KERNEL_NAME)
+        # Unix sockets instead of TCP ports: builds running side by side cannot collide on a
+        # port ("Address already in use"), and nothing listens on the network.
+        sockets = tempfile.mkdtemp(prefix="evidence-review-kernel-")
+        km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(sockets, "kernel"))
         env = dict(os.environ)
         if _WORKER_BASE is not None:
             env[BASE_ENV] = _WORKER_BASE
         km.start_kernel(cwd=str(project_root()), env=env, preexec_fn=_die_with_parent)
         # Worker processes skip atexit; multiprocessing finalizers do run when a worker exits.
         util.Finalize(km, km.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
+        util.Finalize(km, shutil.rmtree, args=(sockets,), kwargs={"ignore_errors": True}, exitpriority=5)
         _WORKER_KERNEL = km
     return _WORKER_KERNEL
 
@@ -395,8 +400,9 @@ def run_jobs(jobs: list[Job], workers: int | None = None, base: str | None = Non
     except BaseException:
         # A failed or interrupted build is abandoned: stop the running cells now instead of
         # letting them (and the queued notebooks) run to the end.
-        _kill_workers(pool)
-        pool.shutdown(wait=False, cancel_futures=True)
+        with signals_ignored():
+            _kill_workers(pool)
+            pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return done
@@ -607,11 +613,13 @@ def build_review(
                 written = _build_into(review, staging, base, jobs, claims, timings)
                 swap_into_place(staging, output)
             except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
+                with signals_ignored():
+                    shutil.rmtree(staging, ignore_errors=True)
                 raise
     except BaseException:
         if created:
-            _unclaim(output)
+            with signals_ignored():
+                _unclaim(output)
         raise
     timings["total"] = sum(timings.values())
     return {"output": output, "timings": timings, "files": [p.name for p in written]}

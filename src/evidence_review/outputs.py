@@ -51,6 +51,7 @@ __all__ = [
     "remove_leftovers",
     "new_staging_folder",
     "swap_into_place",
+    "signals_ignored",
 ]
 
 #: Marks a folder as the build's own output (a fixed text, so ``reports/`` can carry it in git).
@@ -313,18 +314,25 @@ def _replace_entry(new: Path, target: Path, staging: Path) -> None:
 
 
 @contextmanager
-def _signals_deferred():
-    """Hold back Ctrl-C and SIGTERM while the entries are swapped (a few milliseconds)."""
-    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    except (AttributeError, ValueError, OSError):
-        yield
-        return
+def signals_ignored():
+    """Ignore Ctrl-C, SIGTERM and SIGHUP for a moment: while the entries are swapped (a few
+    milliseconds), and while a failed build cleans up, so that pressing Ctrl-C twice cannot cut
+    either short. Python runs signal handlers in the main thread only, so a handler (not a
+    thread's signal mask) is what holds them off. Elsewhere than the main thread this does nothing.
+    """
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is None:
+            continue
+        try:
+            previous[sig] = signal.signal(sig, lambda signum, frame: None)
+        except (ValueError, OSError):
+            break
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def swap_into_place(staging: Path, output: Path) -> None:
@@ -345,7 +353,10 @@ def swap_into_place(staging: Path, output: Path) -> None:
     previous = _manifest_entries(output)
     names = sorted((p.name for p in staging.iterdir() if p.name not in (MARKER, MANIFEST, LOCK_NAME)),
                    key=lambda n: (n in _SWAP_LAST, _SWAP_LAST.index(n) if n in _SWAP_LAST else 0, n))
-    with _signals_deferred():
+    with signals_ignored():
+        # Should the build be killed half-way, the manifest already lists every entry that may
+        # then be the build's, so the next build can still tidy them.
+        _write_atomically(output / MANIFEST, "".join(f"{name}\n" for name in sorted(previous | set(names))))
         for name in names:
             _replace_entry(staging / name, output / name, staging)
         for name in sorted(previous - set(names)):
