@@ -5,6 +5,10 @@
     python3 review.py test  [pytest options]  # unit tests + nbval on the executed notebooks
     python3 review.py refresh                 # re-execute notebooks/ in place after a data change
 
+``build`` runs in the folder you call it from, so relative ``--params`` and ``--output`` (and the
+paths inside a parameters file) are taken from there; SIGTERM and SIGHUP are passed on to it, and
+it is sent SIGTERM should this launcher die (even by ``kill -9``), so it always cleans up.
+
 On first use (and whenever requirements.lock or pyproject.toml change) this creates ``.venv``,
 installs the exact versions of ``requirements.lock`` plus the project itself, and registers the
 project's Jupyter kernel ``evidence-review`` inside that environment. Standard library only.

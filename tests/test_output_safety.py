@@ -383,9 +383,12 @@ def wait_for_kernels(proc: subprocess.Popen, count: int, timeout: float = 120) -
 
 
 def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
+    """Whatever the test found: leave no process of this build behind."""
+    try:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def wait_gone(pids, timeout: float = 15) -> list[int]:
@@ -427,6 +430,22 @@ def test_sigterm_and_ctrl_c_stop_the_running_cell_at_once_and_clean_up(sig, endl
     assert took < 20, f"the build took {took:.0f} s to stop"  # not the ten minutes of the cell
     assert b"interrupted: the previous reports are unchanged" in err and b"Traceback" not in err
     assert wait_gone(family) == []
+    assert snapshot(out) == before and not list(out.glob(".staging-*"))
+
+
+def test_kill_9_of_the_launcher_stops_and_cleans_up_the_build(endless_project, tmp_path):
+    out = marked_folder(tmp_path / "out", "verdicts.csv")
+    before = snapshot(out)
+    env = dict(os.environ, EVIDENCE_REVIEW_ROOT=str(endless_project))
+    proc = subprocess.Popen([PYTHON, str(ROOT / "review.py"), "build", "--output", str(out), "--no-claim-reports", "--jobs", "1"],
+                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        family = wait_for_kernels(proc, 3)  # the build, its worker and the worker's kernel
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert wait_gone(family, timeout=30) == []
+    finally:
+        stop(proc)
     assert snapshot(out) == before and not list(out.glob(".staging-*"))
 
 
