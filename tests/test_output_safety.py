@@ -96,6 +96,14 @@ def test_refused_output_exits_2_and_touches_nothing(case, user_folder, capsys):
     assert sorted(p.name for p in ROOT.iterdir()) == before_project
 
 
+def test_refused_output_is_reported_with_the_data_problems(user_folder, capsys):
+    (user_folder / "params.yaml").write_text((user_folder / "params.yaml").read_text() + "min_year: 1066\n")
+    code = build_in_process("--output", "photos")
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("error: Invalid input") == 1
+    assert "column 'min_year'" in err and "refusing to write the reports to" in err and "'cat.jpg'" in err
+
+
 def test_symlink_to_a_foreign_folder_is_refused_and_its_target_kept(user_folder, capsys):
     (user_folder / "link").symlink_to(user_folder / "photos")
     code = build_in_process("--output", "link")

@@ -33,6 +33,7 @@ import pandas as pd
 from .outputs import check_output_folder, claim_output_folder, lock_output_folder, new_staging_folder, remove_leftovers
 from .outputs import LOCK_NAME, MARKER, signals_ignored, swap_into_place
 from .paths import BASE_ENV, project_root
+from .tables import InputError, Problem, combine_errors
 from .vocab import DESIGNS
 
 __all__ = [
@@ -548,7 +549,7 @@ def notebook_parameters(review, base: Path) -> dict:
 
 def build_review(
     params: dict, source: str = "parameters", jobs: int | None = None, claims: bool | list[str] = True,
-    cwd: str | os.PathLike | None = None,
+    cwd: str | os.PathLike | None = None, output_source: str | None = None,
 ) -> dict:
     """Validate the inputs and the output folder, run every notebook, write HTML and CSV results,
     then swap them into place.
@@ -568,6 +569,8 @@ def build_review(
     cwd : path, optional
         The folder the user runs the build in (default: the current folder). The output may not
         be or contain it; notebooks get their input paths relative to it.
+    output_source : str, optional
+        Where the output folder came from, for error messages (default: ``source``).
 
     Returns
     -------
@@ -591,17 +594,20 @@ def build_review(
     timings = {}
     base = Path(os.path.realpath(cwd or os.getcwd()))
     t0 = time.perf_counter()
-    review = prepare_review(source, **{k: v for k, v in params.items() if k != "claim_id"})
+    try:
+        review = prepare_review(source, **{k: v for k, v in params.items() if k != "claim_id"})
+    except InputError as exc:
+        # Every problem at once: a refused output folder too, not only after the data is fixed.
+        refused = _output_refusal(params, base, output_source or source)
+        raise (combine_errors([exc, refused]) if refused else exc) from None
     if isinstance(claims, list):
         unknown = sorted(set(claims) - set(review.evidence.claims["claim_id"]))
         if unknown:
-            from .tables import InputError, Problem
-
             valid = ", ".join(review.evidence.claims["claim_id"])
             raise InputError(source, [Problem(f"unknown claim_id(s) {unknown}; valid claim_ids: {valid}", column="claims")])
     p = review.params
     inputs = [p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.scorecard_path]
-    output = check_output_folder(p.output_dir, inputs, project=project_root(), cwd=base, source=source)
+    output = check_output_folder(p.output_dir, inputs, project=project_root(), cwd=base, source=output_source or source)
     timings["validate"] = time.perf_counter() - t0
     created = not output.exists()
     claim_output_folder(output)
@@ -623,6 +629,23 @@ def build_review(
         raise
     timings["total"] = sum(timings.values())
     return {"output": output, "timings": timings, "files": [p.name for p in written]}
+
+
+def _output_refusal(params: dict, base: Path, source: str) -> InputError | None:
+    """The refusal of the output folder when the other parameters are invalid, if any."""
+    from .paths import DEFAULT_PATHS, resolve_path
+
+    output = params.get("output_dir", DEFAULT_PATHS["output_dir"])
+    if not isinstance(output, str) or not output.strip():
+        return None  # reported by the parameter checks
+    inputs = [resolve_path(params.get(k, DEFAULT_PATHS[k])) for k in ("claims_path", "studies_path", "outcomes_path",
+                                                                       "reviews_path", "domains_path", "scorecard_path")
+              if isinstance(params.get(k, DEFAULT_PATHS[k]), str) and params.get(k, DEFAULT_PATHS[k])]
+    try:
+        check_output_folder(resolve_path(output), inputs, project=project_root(), cwd=base, source=source)
+    except InputError as exc:
+        return exc
+    return None
 
 
 def _unclaim(folder: Path) -> None:

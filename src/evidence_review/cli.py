@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise InputError("command line", [Problem(f"--jobs must be 1 or more, got {args.jobs}", column="jobs")])
             output = params.get("output_dir")
             claims = [c.strip() for c in args.claims.split(",") if c.strip()] if args.claims else not args.no_claim_reports
-            result = build_review(params, source=source, jobs=args.jobs, claims=claims, cwd=os.getcwd())
+            result = build_review(params, source=source, jobs=args.jobs, claims=claims, cwd=os.getcwd(),
+                                  output_source="command line (--output)" if args.output is not None else None)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("Nothing was written; the previous reports are unchanged.", file=sys.stderr)
