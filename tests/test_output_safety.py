@@ -187,6 +187,16 @@ def test_swap_exchanges_entries_and_deletes_only_listed_old_ones(tmp_path):
     assert not staging.exists()
 
 
+def test_a_hand_edited_manifest_cannot_unmark_the_folder_or_reach_outside(tmp_path):
+    out = marked_folder(tmp_path / "out", "index.html")
+    (tmp_path / "precious.txt").write_text("outside")
+    (out / outputs.MANIFEST).write_text(f"index.html\n{outputs.MARKER}\n..\n../precious.txt\n")
+    staging = outputs.new_staging_folder(out)
+    (staging / "index.html").write_text("new index")
+    outputs.swap_into_place(staging, out)
+    assert (out / outputs.MARKER).is_file() and (tmp_path / "precious.txt").is_file()
+
+
 def test_swap_without_the_atomic_exchange_still_replaces_everything(tmp_path, monkeypatch):
     monkeypatch.setattr(outputs, "exchange", lambda a, b: False)  # e.g. not Linux
     out = marked_folder(tmp_path / "out", "index.html")

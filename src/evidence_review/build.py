@@ -495,7 +495,7 @@ def _index_html(title: str, entries: list[tuple[str, str]], claim_entries: list[
         "<a href='trial_directions.csv'>trial_directions.csv</a></li>"
         "<li>Included studies for reference managers: <a href='studies.bib'>studies.bib</a> (BibTeX), "
         "<a href='studies.ris'>studies.ris</a> (RIS)</li></ul>"
-        f"<h2>One report per claim</h2><ul>{claims}</ul></body></html>"
+        f"<h2>One report per claim</h2>{f'<ul>{claims}</ul>' if claims else '<p>None in this build.</p>'}</body></html>"
     )
 
 

@@ -145,7 +145,10 @@ def _manifest_entries(folder: Path) -> set[str]:
         text = (folder / MANIFEST).read_text(encoding="utf-8")
     except FileNotFoundError:
         return set()
-    return {line for line in text.splitlines() if line and not line.startswith("#") and "/" not in line and line not in (".", "..")}
+    # Only plain entry names, never the build's own bookkeeping: a hand-edited manifest cannot
+    # make the build delete its marker, reach outside the folder, or touch ".." .
+    return {line for line in text.splitlines()
+            if line and "/" not in line and line not in (".", "..", MARKER, MANIFEST, LOCK_NAME)}
 
 
 def _write_atomically(path: Path, text: str) -> None:
