@@ -205,16 +205,6 @@ def lock_output_folder(folder: Path):
         os.close(fd)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_leftovers(folder: Path) -> list[Path]:
     """Delete the staging folders that crashed or killed builds left in ``folder``.
 
