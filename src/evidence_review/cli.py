@@ -57,8 +57,8 @@ not write to (nothing was touched); 130 interrupted (Ctrl-C or SIGTERM; the prev
 unchanged).
 
 The output folder must be new, empty, or made by an earlier build (it then holds a
-.evidence-review-output file). The build refuses a folder that is not, a file, /, the project,
-the current folder, or a folder containing them or an input file.
+.evidence-review-output file); any other folder is refused, and so are a file, /, the project,
+the current folder, and a folder that contains one of them or an input file.
 """
 
 
@@ -87,9 +87,14 @@ def _terminate_like_ctrl_c():
 
 
 def _os_error_sentence(exc: OSError, output) -> str:
-    """One plain sentence for a file-system failure while writing the reports."""
+    """One plain sentence for a file-system failure while writing the reports.
+
+    The file is named only when it lies outside the output folder (inside it, it would be a
+    path in the build's hidden staging folder, which tells a user nothing).
+    """
     reason = exc.strerror or str(exc)
-    return f"cannot write the reports to '{output}': {reason}."
+    inside = exc.filename is None or str(exc.filename).startswith(str(output))
+    return f"cannot write the reports to '{output}': {reason}" + ("." if inside else f" ('{exc.filename}').")
 
 
 def main(argv: list[str] | None = None) -> int:
