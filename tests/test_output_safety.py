@@ -467,6 +467,19 @@ def test_kill_9_of_the_launcher_stops_and_cleans_up_the_build(endless_project, t
     assert snapshot(out) == before and not list(out.glob(".staging-*"))
 
 
+def test_kernel_socket_folders_of_dead_builds_are_removed(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"{build_module._SOCKETS_PREFIX}999999999-abc"
+    live = tmp_path / f"{build_module._SOCKETS_PREFIX}{os.getpid()}-abc"
+    other = tmp_path / "evidence-review-notes"
+    for folder in (dead, live, other):
+        folder.mkdir()
+    build_module._remove_dead_socket_folders()
+    assert not dead.exists() and live.is_dir() and other.is_dir()
+
+
 # --- small pure rules ------------------------------------------------------------------------
 
 

@@ -120,6 +120,9 @@ def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
 _WORKER_KERNEL = None
 #: The folder relative input paths are taken from, in this worker's kernels (see :func:`_init_worker`).
 _WORKER_BASE: str | None = None
+#: The build's folder for its kernels' Unix sockets (see :func:`run_jobs`).
+_WORKER_SOCKETS: str | None = None
+_SOCKETS_PREFIX = "evidence-review-build-"
 #: Memory one build worker and its kernel need at their peak (measured about 390 MB on the bundled data).
 WORKER_MEMORY = 400 * 2**20
 _PR_SET_PDEATHSIG = 1
@@ -152,9 +155,10 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _init_worker(parent: int, base: str) -> None:
-    """Set up a build worker: die with the build, leave Ctrl-C to the build, remember the base folder."""
-    global _WORKER_BASE
+def _init_worker(parent: int, base: str, sockets: str | None = None) -> None:
+    """Set up a build worker: die with the build, leave Ctrl-C to the build, remember the base
+    folder and where kernel sockets go."""
+    global _WORKER_BASE, _WORKER_SOCKETS
     _die_with_parent()
     if os.getppid() != parent:  # the build died before the line above took effect
         os._exit(1)
@@ -163,6 +167,7 @@ def _init_worker(parent: int, base: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     _WORKER_BASE = base
+    _WORKER_SOCKETS = sockets
 
 
 def _worker_kernel():
@@ -175,7 +180,7 @@ def _worker_kernel():
 
         # Unix sockets instead of TCP ports: builds running side by side cannot collide on a
         # port ("Address already in use"), and nothing listens on the network.
-        sockets = tempfile.mkdtemp(prefix="evidence-review-kernel-")
+        sockets = tempfile.mkdtemp(prefix="kernel-", dir=_WORKER_SOCKETS)
         km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(sockets, "kernel"))
         env = dict(os.environ)
         if _WORKER_BASE is not None:
@@ -391,8 +396,10 @@ def run_jobs(jobs: list[Job], workers: int | None = None, base: str | None = Non
         once by killing the workers and their kernels.
     """
     workers = cap_workers(workers, len(jobs), usable_cores(), available_memory())
+    _remove_dead_socket_folders()
+    sockets = tempfile.mkdtemp(prefix=f"{_SOCKETS_PREFIX}{os.getpid()}-")
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                               initargs=(os.getpid(), base or str(project_root())))
+                               initargs=(os.getpid(), base or str(project_root()), sockets))
     try:
         futures = {pool.submit(_run_in_worker, job): i for i, job in enumerate(jobs)}
         done = [None] * len(jobs)
@@ -404,9 +411,29 @@ def run_jobs(jobs: list[Job], workers: int | None = None, base: str | None = Non
         with signals_ignored():
             _kill_workers(pool)
             pool.shutdown(wait=False, cancel_futures=True)
+            shutil.rmtree(sockets, ignore_errors=True)
         raise
     pool.shutdown(wait=True)
+    shutil.rmtree(sockets, ignore_errors=True)
     return done
+
+
+def _remove_dead_socket_folders() -> None:
+    """Delete the kernel-socket folders that builds killed with ``kill -9`` left in the temp folder."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SOCKETS_PREFIX}*-*"):
+        pid = folder.name[len(_SOCKETS_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def write_results(review, folder: Path) -> list[Path]:
