@@ -180,8 +180,10 @@ def claim_output_folder(folder: Path) -> None:
 def lock_output_folder(folder: Path):
     """Hold an exclusive ``flock`` on ``folder/.evidence-review.lock`` for one build.
 
-    The lock file is never deleted: deleting it would let a third build lock a new file while a
-    second still holds the old one. The kernel drops the lock when the build exits, however it
+    The lock file lives inside the output folder, not next to it: the folder's parent may not be
+    writable (a mount point's usually is not), and a symlinked output then shares one lock
+    whichever path a build was given. It is never deleted: deleting it would let a third build
+    lock a new file while a second still holds the old one. The kernel drops the lock when the build exits, however it
     exits (``kill -9`` included), so a crashed build never blocks the next one.
 
     Parameters
