@@ -158,6 +158,17 @@ def test_second_build_into_the_same_output_stops_at_once(user_folder, capsys):
     assert snapshot(out) == before
 
 
+def test_a_users_file_with_the_name_of_a_report_stops_the_build(user_folder, capsys):
+    out = marked_folder(user_folder / "out", "verdicts.csv")
+    (out / "index.html").write_text("<p>my own start page</p>")
+    before = snapshot(out)
+    code = build_in_process("--output", "out")
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "it holds 'index.html', which no earlier build wrote" in err
+    assert snapshot(out) == before
+
+
 def test_remove_leftovers_keeps_own_staging_and_other_entries(tmp_path):
     out = marked_folder(tmp_path / "out", "index.html")
     dead = out / ".staging-999999999"
@@ -320,6 +331,19 @@ def test_build_into_marked_folder_removes_leftovers_and_stale_pages_only(two_bui
     assert not (out / "stale.html").exists()
     assert (out / "mine.txt").read_text() == "keep me\n"
     assert (out / outputs.MARKER).is_file()
+
+
+def test_manifest_lists_exactly_what_the_build_plans_to_write(two_builds, monkeypatch):
+    from evidence_review.build import planned_entries
+    from evidence_review.cli import read_parameters_file
+    from evidence_review.pipeline import prepare_review
+
+    home, _, _, _, b = two_builds
+    monkeypatch.chdir(home)
+    review = prepare_review(**read_parameters_file("params.yaml"))
+    written = {p.parts[0] for p in b if not p.parts[0].startswith(".")}
+    assert written == planned_entries(review, ["quieter-tinnitus"])
+    assert set((home / "out-b" / outputs.MANIFEST).read_text().split()) == written
 
 
 def test_output_that_is_a_mount_point_is_replaced(two_builds):

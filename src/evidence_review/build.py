@@ -30,8 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .outputs import check_output_folder, claim_output_folder, lock_output_folder, new_staging_folder, remove_leftovers
-from .outputs import LOCK_NAME, MARKER, signals_ignored, swap_into_place
+from .outputs import check_no_foreign_entries, check_output_folder, claim_output_folder, lock_output_folder
+from .outputs import new_staging_folder, remove_leftovers
+from .outputs import LOCK_NAME, MANIFEST, MARKER, signals_ignored, swap_into_place
 from .paths import BASE_ENV, project_root
 from .tables import InputError, Problem, combine_errors
 from .vocab import DESIGNS
@@ -49,6 +50,7 @@ __all__ = [
     "swap_into_place",
     "refresh_notebooks",
     "cap_workers",
+    "planned_entries",
     "available_memory",
     "WORKER_MEMORY",
 ]
@@ -632,6 +634,8 @@ def build_review(
         if unknown:
             valid = ", ".join(review.evidence.claims["claim_id"])
             raise InputError(source, [Problem(f"unknown claim_id(s) {unknown}; valid claim_ids: {valid}", column="claims")])
+    all_ids = review.evidence.claims["claim_id"].tolist()
+    claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
     p = review.params
     inputs = [p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.scorecard_path]
     output = check_output_folder(p.output_dir, inputs, project=project_root(), cwd=base, source=output_source or source)
@@ -640,10 +644,11 @@ def build_review(
     claim_output_folder(output)
     try:
         with lock_output_folder(output):
+            check_no_foreign_entries(output, planned_entries(review, claim_ids), output_source or source)
             remove_leftovers(output)
             staging = new_staging_folder(output)
             try:
-                written = _build_into(review, staging, base, jobs, claims, timings)
+                written = _build_into(review, staging, base, jobs, claim_ids, timings)
                 swap_into_place(staging, output)
             except BaseException:
                 with signals_ignored():
@@ -677,7 +682,7 @@ def _output_refusal(params: dict, base: Path, source: str) -> InputError | None:
 
 def _unclaim(folder: Path) -> None:
     """Remove a folder this build created, if the failed build left nothing in it but its marks."""
-    for name in (MARKER, LOCK_NAME):
+    for name in (MARKER, MANIFEST, LOCK_NAME):
         (folder / name).unlink(missing_ok=True)
     try:
         folder.rmdir()
@@ -685,7 +690,30 @@ def _unclaim(folder: Path) -> None:
         pass
 
 
-def _build_into(review, staging: Path, base: Path, jobs, claims, timings: dict) -> list[Path]:
+def planned_entries(review, claim_ids) -> set[str]:
+    """The top-level entries a build writes into its output folder.
+
+    Parameters
+    ----------
+    review : evidence_review.pipeline.Review
+    claim_ids : list of str
+        The claims that get a report.
+
+    Returns
+    -------
+    set of str
+    """
+    names = {f"{n}.{ext}" for n in NOTEBOOKS for ext in ("ipynb", "html")}
+    names |= {"claims.csv", "verdicts.csv", "evidence_links.csv", "trial_directions.csv", "verdicts.json",
+              "studies.bib", "studies.ris", "summary.html", "index.html", "README.md"}
+    if review.scorecard is not None:
+        names.add("scorecard.csv")
+    if claim_ids:
+        names.add("claims")
+    return names
+
+
+def _build_into(review, staging: Path, base: Path, jobs, claim_ids: list[str], timings: dict) -> list[Path]:
     """Write every result, notebook and page of the review into ``staging``."""
     t0 = time.perf_counter()
     written = write_results(review, staging)
@@ -694,8 +722,6 @@ def _build_into(review, staging: Path, base: Path, jobs, claims, timings: dict) 
     parameters = notebook_parameters(review, base)
     nb_dir = project_root() / "notebooks"
     main_jobs = [Job(nb_dir / f"{n}.ipynb", staging / f"{n}.ipynb", parameters, n.replace("_", " ")) for n in NOTEBOOKS]
-    all_ids = review.evidence.claims["claim_id"].tolist()
-    claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
     claim_jobs = [
         Job(nb_dir / f"{CLAIM_NOTEBOOK}.ipynb", staging / "claims" / f"{cid}.ipynb", {**parameters, "claim_id": cid}, f"Claim: {cid}")
         for cid in claim_ids

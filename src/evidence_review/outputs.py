@@ -47,6 +47,7 @@ __all__ = [
     "OutputBusy",
     "check_output_folder",
     "claim_output_folder",
+    "check_no_foreign_entries",
     "lock_output_folder",
     "remove_leftovers",
     "new_staging_folder",
@@ -173,7 +174,41 @@ def claim_output_folder(folder: Path) -> None:
     """
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / MARKER).is_file():
+        _write_atomically(folder / MANIFEST, "")  # nothing here is the build's yet
         _write_atomically(folder / MARKER, MARKER_TEXT)
+
+
+def check_no_foreign_entries(folder: Path, planned, source: str = "parameters") -> None:
+    """Refuse to overwrite an entry of a marked folder that the build did not write itself.
+
+    A user may keep their own files in an output folder; the build leaves them alone, and stops
+    (before running anything) when it would have to replace one because it has the name of a
+    page the build is about to write. A folder without a manifest (``reports/`` as it comes from
+    git) has no such entries.
+
+    Parameters
+    ----------
+    folder : Path
+        A claimed output folder.
+    planned : iterable of str
+        The top-level entries the build will write.
+    source : str
+        Where the output folder came from, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the entries (exit 2).
+    """
+    if not (folder / MANIFEST).is_file():
+        return
+    listed = _manifest_entries(folder)
+    foreign = sorted(n for n in planned if n not in listed and ((folder / n).exists() or (folder / n).is_symlink()))
+    if foreign:
+        names = ", ".join(f"'{n}'" for n in foreign)
+        raise InputError(source, [Problem(
+            f"refusing to write the reports to '{folder}': it holds {names}, which no earlier build wrote; "
+            f"move {'it' if len(foreign) == 1 else 'them'} elsewhere or choose another folder", column="output_dir")])
 
 
 @contextmanager
