@@ -108,7 +108,7 @@ def run_child(cmd: list[str], cwd: Path, env: dict) -> int:
             proc.send_signal(signum)
 
     for sig in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, sig):
+        if hasattr(signal, sig) and signal.getsignal(getattr(signal, sig)) is not signal.SIG_IGN:  # nohup stays nohup
             signal.signal(getattr(signal, sig), forward)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     return proc.wait()

@@ -76,6 +76,8 @@ def _terminate_like_ctrl_c():
     previous = {}
     for sig in (signal.SIGTERM, signal.SIGHUP):
         try:
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # ignored on purpose (nohup): keep it that way
             previous[sig] = signal.signal(sig, _raise_interrupt)
         except (ValueError, OSError):  # not the main thread, or no such signal here
             pass
