@@ -5,8 +5,9 @@ when every step succeeded (see :mod:`evidence_review.outputs`), so a failed or i
 leaves the previous reports intact and never a half-written file.
 
 Workers and their kernels die with the build: each worker and each kernel asks Linux to kill it
-when its parent dies (``PR_SET_PDEATHSIG``), and each worker also watches its parent's pid, so
-not even ``kill -9`` of the build leaves them running. On Ctrl-C or SIGTERM the build kills its
+when its parent dies (``PR_SET_PDEATHSIG``; a worker's parent is the fork server, which exits
+with the build), and each worker also watches the build's pid, so not even ``kill -9`` of the
+build leaves them running. On Ctrl-C or SIGTERM the build kills its
 workers at once, which stops the running cells.
 
 Two builds of the same inputs give the same bytes: papermill's timestamps are dropped, cell ids
@@ -17,6 +18,7 @@ folder the build was run in (never absolute, never the staging folder).
 from __future__ import annotations
 
 import html
+import multiprocessing
 import os
 import re
 import shutil
@@ -144,9 +146,10 @@ def _die_with_parent() -> None:
         pass
 
 
-def _watch_parent(parent: int) -> None:
-    """Where ``PR_SET_PDEATHSIG`` is missing: exit (killing the kernel) once the parent is gone."""
-    while os.getppid() == parent:
+def _watch_build(build: int, parent: int) -> None:
+    """Backstop to ``PR_SET_PDEATHSIG``: once the build (or this worker's parent, the fork server)
+    is gone, kill this worker's kernel and exit."""
+    while os.getppid() == parent and _pid_alive(build):
         time.sleep(0.5)
     km = _WORKER_KERNEL
     if km is not None and getattr(km, "provisioner", None) is not None and km.provisioner.process is not None:
@@ -157,19 +160,39 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _init_worker(parent: int, base: str, sockets: str | None = None) -> None:
+def _init_worker(build: int, base: str, sockets: str | None = None) -> None:
     """Set up a build worker: die with the build, leave Ctrl-C to the build, remember the base
-    folder and where kernel sockets go."""
+    folder and where kernel sockets go.
+
+    A worker's parent is the fork server, which exits when the build dies (even by ``kill -9``),
+    so ``PR_SET_PDEATHSIG`` on the worker fires then; the watchdog thread covers the rest.
+    """
     global _WORKER_BASE, _WORKER_SOCKETS
     _die_with_parent()
-    if os.getppid() != parent:  # the build died before the line above took effect
+    if not _pid_alive(build):  # the build died before the line above took effect
         os._exit(1)
     # The build itself handles Ctrl-C (it kills the workers); a worker interrupted on its own
     # would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=_watch_build, args=(build, os.getppid()), daemon=True).start()
     _WORKER_BASE = base
     _WORKER_SOCKETS = sockets
+
+
+def _kernel_manager(**options):
+    """A kernel manager for the project's kernel, with CurveZMQ transport encryption.
+
+    The kernelspec declares ``curve`` support, so "auto" gives the kernel its keys. An unencrypted TCP
+    kernel would print a warning on every start; encryption removes the cause instead of hiding the log.
+
+    Parameters
+    ----------
+    **options
+        Further ``KernelManager`` settings (the build's workers choose Unix-socket transport).
+    """
+    from jupyter_client.manager import KernelManager
+
+    return KernelManager(kernel_name=KERNEL_NAME, transport_encryption="auto", **options)
 
 
 def _worker_kernel():
@@ -178,12 +201,10 @@ def _worker_kernel():
     if _WORKER_KERNEL is None or not _WORKER_KERNEL.is_alive():
         from multiprocessing import util
 
-        from jupyter_client.manager import KernelManager
-
         # Unix sockets instead of TCP ports: builds running side by side cannot collide on a
         # port ("Address already in use"), and nothing listens on the network.
         sockets = tempfile.mkdtemp(prefix="kernel-", dir=_WORKER_SOCKETS)
-        km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(sockets, "kernel"))
+        km = _kernel_manager(transport="ipc", ip=os.path.join(sockets, "kernel"))
         env = dict(os.environ)
         if _WORKER_BASE is not None:
             env[BASE_ENV] = _WORKER_BASE
@@ -263,11 +284,11 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
     import papermill as pm
 
     job.target.parent.mkdir(parents=True, exist_ok=True)
-    engine_kwargs = {}
     if reuse_kernel:
         km = _worker_kernel()
         _reset_kernel(km)
-        engine_kwargs["km"] = km
+    else:
+        km = _kernel_manager()  # papermill starts it; shut down below because papermill does not own it
     try:
         pm.execute_notebook(
             str(job.source),
@@ -277,13 +298,16 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
             cwd=str(project_root()),
             progress_bar=False,
             log_output=False,
-            **engine_kwargs,
+            km=km,
         )
     except pm.PapermillExecutionError as exc:
         raise BuildError(
             f"notebook {job.source.name} failed at cell {source_cell_number(exc.cell_index, bool(job.parameters))}: "
             f"{exc.ename}: {exc.evalue}"
         ) from None
+    finally:
+        if not reuse_kernel and km.has_kernel:
+            km.shutdown_kernel(now=True)
     _tidy_notebook(job.target, strip_run_metadata)
     if html:
         export_html(job.target, job.target.with_suffix(".html"), job.title)
@@ -400,7 +424,11 @@ def run_jobs(jobs: list[Job], workers: int | None = None, base: str | None = Non
     workers = cap_workers(workers, len(jobs), usable_cores(), available_memory())
     _remove_dead_socket_folders()
     sockets = tempfile.mkdtemp(prefix=f"{_SOCKETS_PREFIX}{os.getpid()}-")
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+    # Workers start from a clean fork server, not a fork of this process: a forked copy of a process that
+    # already talked to an encrypted kernel (ZeroMQ/CurveZMQ state) hangs on its first kernel connection.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["evidence_review.build", "papermill"])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                initargs=(os.getpid(), base or str(project_root()), sockets))
     try:
         futures = {pool.submit(_run_in_worker, job): i for i, job in enumerate(jobs)}
