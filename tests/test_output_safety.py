@@ -201,7 +201,7 @@ def test_swap_exchanges_entries_and_deletes_only_listed_old_ones(tmp_path):
 def test_a_hand_edited_manifest_cannot_unmark_the_folder_or_reach_outside(tmp_path):
     out = marked_folder(tmp_path / "out", "index.html")
     (tmp_path / "precious.txt").write_text("outside")
-    (out / outputs.MANIFEST).write_text(f"index.html\n{outputs.MARKER}\n..\n../precious.txt\n")
+    (out / outputs.MANIFEST).write_text(f"index.html\n{outputs.MARKER}\n{os.pardir}\n{os.path.join(os.pardir, 'precious.txt')}\n")
     staging = outputs.new_staging_folder(out)
     (staging / "index.html").write_text("new index")
     outputs.swap_into_place(staging, out)
