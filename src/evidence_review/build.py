@@ -53,6 +53,7 @@ __all__ = [
     "refresh_notebooks",
     "cap_workers",
     "planned_entries",
+    "paths_base",
     "available_memory",
     "WORKER_MEMORY",
 ]
@@ -572,6 +573,34 @@ def _progress(iterable, total: int, desc: str):
     return tqdm(iterable, total=total, desc=desc, unit="report", disable=None)
 
 
+def paths_base(inputs, cwd: Path, project: Path) -> Path:
+    """The folder the notebooks get their input paths relative to.
+
+    The folder the build runs in, when every input lies inside it (a user's own files: the
+    reports show ``my-article/claims.csv``); else the project root, when every input lies inside
+    that (the bundled data, built from any folder: ``data/claims.csv``); else the folder the build
+    runs in, with ``../`` where needed. Never an absolute path.
+
+    Parameters
+    ----------
+    inputs : iterable of path or None
+        The input files (None entries are skipped).
+    cwd : Path
+        The folder the build runs in.
+    project : Path
+        The project root.
+
+    Returns
+    -------
+    Path
+    """
+    files = [Path(os.path.realpath(p)) for p in inputs if p is not None]
+    for candidate in (Path(os.path.realpath(cwd)), Path(os.path.realpath(project))):
+        if all(f.is_relative_to(candidate) for f in files):
+            return candidate
+    return Path(os.path.realpath(cwd))
+
+
 def notebook_parameters(review, base: Path) -> dict:
     """The parameters every build notebook receives: input paths relative to ``base``, no output.
 
@@ -625,7 +654,8 @@ def build_review(
         Run one report per claim (True), none (False), or only for the listed claim ids.
     cwd : path, optional
         The folder the user runs the build in (default: the current folder). The output may not
-        be or contain it; notebooks get their input paths relative to it.
+        be or contain it; notebooks get their input paths relative to it (or to the project root,
+        see :func:`paths_base`).
     output_source : str, optional
         Where the output folder came from, for error messages (default: ``source``).
 
@@ -676,7 +706,7 @@ def build_review(
             remove_leftovers(output)
             staging = new_staging_folder(output)
             try:
-                written = _build_into(review, staging, base, jobs, claim_ids, timings)
+                written = _build_into(review, staging, paths_base(inputs, base, project_root()), jobs, claim_ids, timings)
                 swap_into_place(staging, output)
             except BaseException:
                 with signals_ignored():
