@@ -83,7 +83,8 @@ def check_output_folder(output, inputs=(), project=None, cwd=None, source: str =
     inputs : iterable of path
         The input files of the build; none may be inside the output folder.
     project : path, optional
-        The project root; the output may not be it, contain it, or be one of its own folders.
+        The project root; the output may not be it or contain it (its own folders, such as
+        ``data/``, are refused as folders the build did not make).
     cwd : path, optional
         The folder the user runs the build in (default: the current folder); the output may
         not be it or contain it.
@@ -100,8 +101,8 @@ def check_output_folder(output, inputs=(), project=None, cwd=None, source: str =
     InputError
         Naming the folder and why it is refused (exit 2): an empty path, ``/``, a file, a
         symlink to nothing, a parent that is a file, the project or current folder (or a
-        folder containing either, or a project folder such as ``data/``), a folder containing
-        an input file, or a folder that is not empty and has no :data:`MARKER`.
+        folder containing either), a folder containing an input file, or a folder that is not
+        empty and has no :data:`MARKER`.
     """
 
     def refuse(why: str) -> InputError:
