@@ -517,7 +517,7 @@ def test_kernel_socket_folders_of_dead_builds_are_removed(tmp_path, monkeypatch)
     assert not dead.exists() and live.is_dir() and other.is_dir()
 
 
-# --- small pure rules ---
+# --- small pure rules -----------------------------------------------------------------------
 
 
 def test_paths_base_keeps_folder_names_out_of_reports(tmp_path):
@@ -528,7 +528,7 @@ def test_paths_base_keeps_folder_names_out_of_reports(tmp_path):
     bundled = [project / "data" / "claims.csv"]
     assert paths_base(mine, home, project) == home  # a user's files, built where they are
     assert paths_base(bundled, home, project) == project  # the bundled data, built from elsewhere
-    assert paths_base(mine + bundled, home / "article", project) == home / "article"  # neither: ../---------------------------------------------------------------------
+    assert paths_base(mine + bundled, home / "article", project) == home / "article"  # neither: paths climb out
 
 
 @pytest.mark.parametrize(

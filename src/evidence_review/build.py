@@ -579,7 +579,7 @@ def paths_base(inputs, cwd: Path, project: Path) -> Path:
     The folder the build runs in, when every input lies inside it (a user's own files: the
     reports show ``my-article/claims.csv``); else the project root, when every input lies inside
     that (the bundled data, built from any folder: ``data/claims.csv``); else the folder the build
-    runs in, with ``../`` where needed. Never an absolute path.
+    runs in, with paths that climb out of it where needed. Never an absolute path.
 
     Parameters
     ----------
