@@ -37,6 +37,22 @@ ROB_SYMBOLS = {"low": "+", "some_concerns": "-", "high": "X", "not_assessed": "?
 EVIDENCE_COLUMNS = ("Randomised, MS", "Other controlled, MS", "Uncontrolled, MS", "Indirect")
 
 
+def _plain_text(text) -> str:
+    """Text from the data as a chart label: every ``$`` escaped, so matplotlib never parses it as math.
+
+    Parameters
+    ----------
+    text : object
+        A label (converted with ``str``).
+
+    Returns
+    -------
+    str
+        Drawn exactly as written (``"$5 a $ession"`` stays that, not an error or math).
+    """
+    return str(text).replace("$", r"\$")
+
+
 def _axes(ax, figsize):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
@@ -58,6 +74,7 @@ def plot_claims_by_section(claims: pd.DataFrame, ax=None):
     """
     sections = claims.sort_values("order").drop_duplicates("section")["section"].tolist()
     table = pd.crosstab(claims["section"], claims["claim_type"]).reindex(sections[::-1])
+    table.index = [_plain_text(section) for section in table.index]
     ax = _axes(ax, (8, 0.45 * len(sections) + 1.5))
     table.plot.barh(stacked=True, ax=ax, colormap="tab10", width=0.75)
     ax.set_xlabel("Number of claims")
@@ -83,7 +100,7 @@ def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None):
     """
     counts = frame[column].fillna("not reported").value_counts().sort_values()
     ax = _axes(ax, (6, 0.3 * len(counts) + 1.2))
-    ax.barh(counts.index.astype(str), counts.to_numpy(), color="#4c72b0")
+    ax.barh([_plain_text(label) for label in counts.index], counts.to_numpy(), color="#4c72b0")
     ax.set_xlabel("Number of publications")
     ax.set_title(title)
     for y, v in enumerate(counts.to_numpy()):
@@ -287,7 +304,7 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
         ax.bar(xs, [max(design_weight(d), 0.1) for d in rows["design"]], color=DIRECTION_COLOURS[direction],
                edgecolor="black", linewidth=0.4, width=0.8)
         for xi, label in zip(xs, rows[label_column]):
-            ax.text(xi, 0.02, str(label), rotation=90, ha="center", va="bottom", fontsize=6)
+            ax.text(xi, 0.02, _plain_text(label), rotation=90, ha="center", va="bottom", fontsize=6)
         centres.append(x0 + max(len(rows) - 1, 0) / 2)
         x0 += max(len(rows), 2) + gap
     ax.set_xticks(centres, ["benefit", "no diff.", "harm", "unclear"], fontsize=8)
@@ -392,9 +409,9 @@ def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title
         if not (pd.isna(lo) or pd.isna(hi)):
             ax.plot([lo, hi], [y, y], color=colour, lw=1.2)
         ax.plot(est, y, marker=marker, color=colour, markersize=6)
-    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=8)
+    ax.set_yticks(range(len(rows)), [_plain_text(r[0]) for r in rows], fontsize=8)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.axvline(0, color="#666666", lw=0.8, ls="--")
-    ax.set_xlabel(xlabel)
-    ax.set_title(title or "Forest plot (blue diamonds: published reviews' pooled estimates)", fontsize=10)
+    ax.set_xlabel(_plain_text(xlabel))
+    ax.set_title(_plain_text(title) if title else "Forest plot (blue diamonds: published reviews' pooled estimates)", fontsize=10)
     return ax
