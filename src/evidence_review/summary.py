@@ -68,7 +68,7 @@ def figure_png_base64(fig) -> str:
 
 
 def summary_html(title: str, verdicts: pd.DataFrame, claims: pd.DataFrame, scorecard: pd.DataFrame | None = None,
-                 map_png: str | None = None) -> str:
+                 map_png: str | None = None, report_ids=None) -> str:
     """Render the one-page summary: evidence map, then each claim with a verdict badge and a link.
 
     Every text from the input files is HTML-escaped.
@@ -82,6 +82,9 @@ def summary_html(title: str, verdicts: pd.DataFrame, claims: pd.DataFrame, score
         Article scorecard, shown at the end.
     map_png : str, optional
         Base64 PNG of the evidence map.
+    report_ids : collection of str, optional
+        Claims that have a report page; only these get a link (default: every claim), so the
+        page never links to a report the build did not make.
 
     Returns
     -------
@@ -100,7 +103,8 @@ def summary_html(title: str, verdicts: pd.DataFrame, claims: pd.DataFrame, score
             f"<tr><td>{e(r['claim'])}<br><small>{e(r['section'])}</small></td>"
             f"<td><span class='badge' style='background:{colour};color:{text_colour}'>{e(r['verdict'].replace('_', ' '))}</span></td>"
             f"<td>{e(certainty) if graded else certainty}</td><td>{e(plain_sentence(pd.Series(r)))}</td>"
-            f"<td><a href='claims/{e(r['claim_id'])}.html'>details</a></td></tr>"
+            + (f"<td><a href='claims/{e(r['claim_id'])}.html'>details</a></td></tr>"
+               if report_ids is None or r["claim_id"] in report_ids else "<td></td></tr>")
         )
     counts = merged["verdict"].value_counts()
     tally = ", ".join(f"{n} {e(v.replace('_', ' '))}" for v, n in counts.items())
