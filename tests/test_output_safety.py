@@ -56,7 +56,8 @@ def user_folder(tmp_path, monkeypatch):
     (home / "photos").mkdir()
     (home / "photos" / "cat.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     # The same parameters with paths relative to this folder, as the README tells users to write them.
-    (home / "params.yaml").write_text((home / "inputs" / "params.yaml").read_text().replace("_path: ", "_path: inputs/"))
+    params = (home / "inputs" / "params.yaml").read_text().replace("_path: ", "_path: inputs/")
+    (home / "params.yaml").write_text(params.replace("_path: inputs/null", "_path: null"))  # null stays null
     monkeypatch.chdir(home)
     return home
 
@@ -277,7 +278,8 @@ def two_builds(tmp_path_factory):
     it) and into a fresh folder (a tmpfs mount point where the machine allows one)."""
     home = tmp_path_factory.mktemp("user")
     shutil.copytree(FICTIONAL, home / "inputs")
-    (home / "params.yaml").write_text((home / "inputs" / "params.yaml").read_text().replace("_path: ", "_path: inputs/"))
+    params = (home / "inputs" / "params.yaml").read_text().replace("_path: ", "_path: inputs/")
+    (home / "params.yaml").write_text(params.replace("_path: inputs/null", "_path: null"))  # null stays null
     a = marked_folder(home / "out-a", "stale.html")
     (a / "mine.txt").write_text("keep me\n")
     (a / ".staging-999999999" / "claims").mkdir(parents=True)
