@@ -7,7 +7,6 @@ intact and never a half-written file.
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import shutil
@@ -19,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .paths import project_root
+from .site import NOTEBOOK_TITLES, decorate_notebook_html, write_site
 
 __all__ = [
     "NOTEBOOKS",
@@ -62,6 +62,7 @@ class Job:
     target: Path
     parameters: dict
     title: str
+    root: str = ""
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -71,7 +72,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
+def export_html(notebook_path: Path, html_path: Path, title: str, root: str = "") -> None:
     """Export an executed notebook to self-contained HTML (figures embedded, code hidden by default).
 
     Parameters
@@ -82,19 +83,21 @@ def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
         Where to write the HTML.
     title : str
         Page title.
+    root : str
+        Path from the page to the reports folder ("" or "../"), for the site header's links.
     """
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook_path, as_version=4)
     nb.metadata["title"] = title
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
     # The pages are static (tables, embedded PNGs): drop the template's CDN scripts so they read offline.
     body = _CDN_SCRIPT.sub("", body)
     body = body.replace("</head>", _TOGGLE + "</head>", 1)
     body = body.replace("</body>", _BUTTON + "</body>", 1)
-    _atomic_write_text(html_path, body)
+    _atomic_write_text(html_path, decorate_notebook_html(body, title, root))
 
 
 #: One kernel per build worker, reused across the notebooks it runs (kernel start-up dominates otherwise).
@@ -199,7 +202,7 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
         ) from None
     _tidy_notebook(job.target, strip_run_metadata)
     if html:
-        export_html(job.target, job.target.with_suffix(".html"), job.title)
+        export_html(job.target, job.target.with_suffix(".html"), job.title, job.root)
     return job.target
 
 
@@ -279,51 +282,32 @@ def write_results(review, folder: Path) -> list[Path]:
     return written
 
 
-def write_summary(review, folder: Path) -> Path:
-    """Write ``summary.html``: the evidence map, then every claim with its verdict badge.
+def write_summary(review, folder: Path, notebooks: list[str] = (), claim_ids: list[str] = ()) -> list[Path]:
+    """Write the site's own pages (summary with the evidence map, index, studies, methods, stylesheet).
 
     Parameters
     ----------
     review : evidence_review.pipeline.Review
     folder : Path
+    notebooks : list of str
+        Notebook pages built, for the index.
+    claim_ids : list of str
+        Claims with a report, for the index.
 
     Returns
     -------
-    Path
+    list of Path
     """
     from matplotlib.figure import Figure
 
     from .charts import plot_evidence_map
-    from .summary import figure_png_base64, summary_html
+    from .summary import figure_png_base64
 
     syn, claims = review.synthesis, review.evidence.claims
-    fig = Figure(figsize=(9, 0.28 * len(claims) + 2), layout="constrained")
-    plot_evidence_map(syn["verdicts"], syn["trials"], claims, ax=fig.add_subplot())
-    page = summary_html(review.params.title, syn["verdicts"], claims, review.scorecard, figure_png_base64(fig))
-    _atomic_write_text(folder / "summary.html", page)
-    return folder / "summary.html"
-
-
-def _index_html(title: str, entries: list[tuple[str, str]], claim_entries: list[tuple[str, str, str]]) -> str:
-    e = html.escape
-    items = "".join(f'<li><a href="{e(href)}">{e(title)}</a></li>' for href, title in entries)
-    claims = "".join(
-        f'<li><a href="{e(href)}">{e(cid)}</a> &mdash; {e(verdict)}</li>' for href, cid, verdict in claim_entries
-    )
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}</style></head><body>"
-        f"<h1>Evidence review: {e(title)}</h1>"
-        "<p><b><a href='summary.html'>One-page summary</a></b> (every claim, its verdict and certainty)</p>"
-        f"<h2>Review notebooks</h2><ul>{items}</ul>"
-        "<h2>Machine-readable results and exports</h2><ul>"
-        "<li><a href='verdicts.csv'>verdicts.csv</a>, <a href='verdicts.json'>verdicts.json</a></li>"
-        "<li><a href='claims.csv'>claims.csv</a>, <a href='evidence_links.csv'>evidence_links.csv</a>, "
-        "<a href='trial_directions.csv'>trial_directions.csv</a></li>"
-        "<li>Included studies for reference managers: <a href='studies.bib'>studies.bib</a> (BibTeX), "
-        "<a href='studies.ris'>studies.ris</a> (RIS)</li></ul>"
-        f"<h2>One report per claim</h2><ul>{claims}</ul></body></html>"
-    )
+    fig = Figure(figsize=(9, 0.32 * len(claims) + 2.5), layout="constrained")
+    ax = plot_evidence_map(syn["verdicts"], syn["trials"], claims, ax=fig.add_subplot())
+    alt = getattr(ax, "description", "Evidence map of the claims by kind of evidence.")
+    return write_site(review, folder, list(notebooks), list(claim_ids), figure_png_base64(fig), alt)
 
 
 REPORTS_README = """# reports/
@@ -423,24 +407,19 @@ def build_review(
         written = write_results(review, staging)
         timings["results_csv"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        main_jobs = [Job(nb_dir / f"{n}.ipynb", staging / f"{n}.ipynb", resolved, n.replace("_", " ")) for n in NOTEBOOKS]
+        main_jobs = [Job(nb_dir / f"{n}.ipynb", staging / f"{n}.ipynb", resolved, NOTEBOOK_TITLES.get(n, n)) for n in NOTEBOOKS]
         all_ids = review.evidence.claims["claim_id"].tolist()
+        claim_text = dict(zip(review.evidence.claims["claim_id"], review.evidence.claims["claim"]))
         claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
         claim_jobs = [
-            Job(nb_dir / f"{CLAIM_NOTEBOOK}.ipynb", staging / "claims" / f"{cid}.ipynb", {**resolved, "claim_id": cid}, f"Claim: {cid}")
+            Job(nb_dir / f"{CLAIM_NOTEBOOK}.ipynb", staging / "claims" / f"{cid}.ipynb", {**resolved, "claim_id": cid},
+                f"Claim: {claim_text[cid]}", root="../")
             for cid in claim_ids
         ]
         all_jobs = main_jobs + claim_jobs
         run_jobs(all_jobs, jobs)
         timings["notebooks"] = time.perf_counter() - t0
-        verdict_of = review.synthesis["verdicts"].set_index("claim_id")["verdict"]
-        write_summary(review, staging)
-        index = _index_html(
-            review.params.title,
-            [(f"{n}.html", n.replace("_", " ")) for n in NOTEBOOKS],
-            [(f"claims/{cid}.html", cid, verdict_of[cid].replace("_", " ")) for cid in claim_ids],
-        )
-        _atomic_write_text(staging / "index.html", index)
+        write_summary(review, staging, list(NOTEBOOKS), claim_ids)
         _atomic_write_text(staging / "README.md", REPORTS_README)
         swap_into_place(staging, output)
     except BaseException:
