@@ -7,6 +7,7 @@ cell escaped, no row index, and a box that scrolls sideways when the table is wi
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 
@@ -51,9 +52,9 @@ CODE_LABELS = {
     "case_series": "Case report or series",
     "narrative_review": "Narrative review",
     # directions and judgements
-    "benefit": "Favours massage",
+    "benefit": "Favours the intervention",
     "no_difference": "No difference",
-    "harm": "Worse with massage",
+    "harm": "Worse with the intervention",
     "unclear": "Unclear",
     "some_concerns": "Some concerns",
     "not_assessed": "Not assessed",
@@ -129,10 +130,10 @@ COLUMN_LABELS = {
     "certainty": "Certainty",
     "trials": "Trials",
     "participants": "Participants",
-    "controlled_direct_trials": "Controlled trials in MS",
-    "n_benefit": "Results favouring massage",
+    "controlled_direct_trials": "Controlled trials in the population",
+    "n_benefit": "Results favouring the intervention",
     "n_no_difference": "Results with no difference",
-    "n_harm": "Results worse with massage",
+    "n_harm": "Results worse with the intervention",
     "n_unclear": "Results unclear",
     "sign_test_p": "Sign test",
     "verdict_reasons": "Why this verdict",
@@ -157,6 +158,15 @@ COLUMN_LABELS = {
     "this_review": "This review",
     "why_they_differ": "Why they differ",
     "k_effects": "Trials with effect sizes",
+    "hedges_g_95_ci": "Hedges' g (95% CI)",
+    "pooled_g_95_ci": "Pooled Hedges' g (95% CI)",
+    "named_outcome": "Claims naming it",
+    "proxy": "Claims using it as a proxy",
+    "measure": "Measure",
+    "value": "Value",
+    "criterion_id": "ID",
+    "analysis": "Analysis",
+    "k": "Trials",
 }
 
 _DOMAIN_SEP = re.compile(r"\s*;\s*")
@@ -329,7 +339,7 @@ def cell_text(value, column: str = "", labels: dict | None = None) -> str:
         return "; ".join(cell_text(v, column, labels) for v in value)
     if column in ("outcome_domains",) or (isinstance(value, str) and ";" in value and " " not in value):
         return label_codes(value, labels)
-    if isinstance(value, str) and column in ("study_id", "review_id"):
+    if isinstance(value, str) and column in ("study_id", "review_id", "trial_group"):
         from .engine import study_label
 
         return study_label(value)
@@ -390,20 +400,19 @@ class PeopleTable:
 
     def to_html(self) -> str:
         """HTML of the table inside a horizontally scrolling box."""
+        # A stable id from the content: several tables on one page must not share one.
+        digest = hashlib.sha1(self.frame.to_csv().encode("utf-8") + str(self.caption).encode("utf-8")).hexdigest()[:10]
         styler = self.frame.style.hide(axis="index").format(escape="html")
         styler = styler.set_table_attributes('class="people-table"')
-        styler.set_uuid("people")
-        styler.cell_ids = False
-        numeric = self._numeric_columns()
-        if numeric:
-            styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+        styler.set_uuid(digest)
+        numeric = set(self._numeric_columns())
         if self.caption:
             styler = styler.set_caption(self.caption)
-        prose = [c for c in self.frame.columns if c not in numeric]
-        if prose:
-            styler = styler.set_properties(subset=prose, **{"text-align": "left"})
         styler = styler.set_table_styles([{"selector": "th", "props": "text-align: left; vertical-align: bottom;"},
-                                          {"selector": "td", "props": "vertical-align: top;"}])
+                                          {"selector": "td", "props": "text-align: left; vertical-align: top;"}])
+        columns = {c: [{"selector": "td", "props": "text-align: right; white-space: nowrap;"}] for c in numeric}
+        if columns:
+            styler = styler.set_table_styles(columns, overwrite=False)
         return f'<div class="table-scroll" style="overflow-x:auto;max-width:100%">{styler.to_html()}</div>'
 
     def _repr_html_(self) -> str:
