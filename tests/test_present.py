@@ -151,3 +151,9 @@ def test_shared_footnotes_are_numbered_once():
     table = pd.DataFrame({"footnotes": [["a", "b"], ["b"], []]})
     numbers, notes = sof.footnote_list(table)
     assert numbers == [[1, 2], [2], []] and notes == ["a", "b"]
+
+
+def test_author_year_labels():
+    assert present.author_year("negahban2013") == "Negahban 2013"
+    assert present.author_year("zidannd") == "Zidan n.d."
+    assert present.cell_text("zidannd", "study_id") == "Zidan n.d."

@@ -16,6 +16,7 @@ import pandas as pd
 __all__ = [
     "CODE_LABELS",
     "COLUMN_LABELS",
+    "author_year",
     "label_code",
     "label_codes",
     "column_label",
@@ -170,6 +171,30 @@ COLUMN_LABELS = {
 }
 
 _DOMAIN_SEP = re.compile(r"\s*;\s*")
+
+
+_NO_DATE = re.compile(r"([a-z]+)nd")
+
+
+def author_year(study_id: str) -> str:
+    """"Author Year" for a study id (``negahban2013`` -> ``Negahban 2013``, ``zidannd`` -> ``Zidan n.d.``).
+
+    Parameters
+    ----------
+    study_id : str
+
+    Returns
+    -------
+    str
+    """
+    from .engine import study_label
+
+    label = study_label(str(study_id))
+    if label == study_id:
+        m = _NO_DATE.fullmatch(str(study_id))
+        if m:
+            return f"{m.group(1).capitalize()} n.d."
+    return label
 
 
 def label_code(code, labels: dict | None = None) -> str:
@@ -340,9 +365,7 @@ def cell_text(value, column: str = "", labels: dict | None = None) -> str:
     if column in ("outcome_domains",) or (isinstance(value, str) and ";" in value and " " not in value):
         return label_codes(value, labels)
     if isinstance(value, str) and column in ("study_id", "review_id", "trial_group"):
-        from .engine import study_label
-
-        return study_label(value)
+        return author_year(value)
     if isinstance(value, str):
         return label_code(value, labels)
     return str(value)

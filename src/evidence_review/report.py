@@ -212,21 +212,24 @@ def review_comparison(reviews: pd.DataFrame, pooled: pd.DataFrame, claims: pd.Da
     return pd.DataFrame(rows)
 
 
-def published_estimates(reviews: pd.DataFrame, domains) -> pd.DataFrame:
-    """Published pooled estimates for some outcome domains, labelled for a forest plot.
+def published_estimates(reviews: pd.DataFrame, domains, measures=("SMD",)) -> pd.DataFrame:
+    """Published pooled estimates on one kind of measure for some outcome domains, labelled for a forest plot.
 
     Parameters
     ----------
     reviews : pandas.DataFrame
     domains : sequence of str
+    measures : sequence of str
+        Effect measures that share the forest plot's axis (default: standardised mean differences).
 
     Returns
     -------
     pandas.DataFrame
         ``label``, ``estimate``, ``ci_low``, ``ci_high``.
     """
-    sub = reviews.loc[reviews["outcome_domain"].isin(list(domains))].dropna(subset=["estimate"])
-    label = [f"{study_label(r)} (published, {m if isinstance(m, str) else 'estimate'})" for r, m in zip(sub["review_id"], sub["effect_measure"])]
+    sub = reviews.loc[reviews["outcome_domain"].isin(list(domains)) & reviews["effect_measure"].isin(list(measures))]
+    sub = sub.dropna(subset=["estimate"])
+    label = [f"{study_label(r)} (published {m})" for r, m in zip(sub["review_id"], sub["effect_measure"])]
     return pd.DataFrame({"label": label, "estimate": sub["estimate"].to_numpy(), "ci_low": sub["ci_low"].to_numpy(),
                          "ci_high": sub["ci_high"].to_numpy()})
 

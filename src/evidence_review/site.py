@@ -226,7 +226,7 @@ def claim_summary_html(review, claim_id: str, root: str = "../") -> str:
     studies = review.evidence.studies.set_index("study_id")
     cited = []
     for sid in sorted(mine["study_id"].unique(), key=lambda s: (str(studies.loc[s, "year"]) if s in studies.index else "", s)):
-        from .engine import study_label
+        from .present import author_year as study_label
 
         row = studies.loc[sid] if sid in studies.index else None
         cited.append({"anchor": study_anchor(sid), "label": study_label(sid),
@@ -328,7 +328,7 @@ def studies_page(review) -> str:
     -------
     str
     """
-    from .engine import study_label
+    from .present import author_year as study_label
 
     rows = []
     s = review.evidence.studies
