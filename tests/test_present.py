@@ -157,3 +157,8 @@ def test_author_year_labels():
     assert present.author_year("negahban2013") == "Negahban 2013"
     assert present.author_year("zidannd") == "Zidan n.d."
     assert present.cell_text("zidannd", "study_id") == "Zidan n.d."
+
+
+def test_claim_type_benefit_is_not_a_direction():
+    assert present.cell_text("benefit", "claim_type") == "Benefit"
+    assert present.cell_text("benefit", "direction") == "Favours the intervention"

@@ -124,3 +124,20 @@ def test_claim_summary_links_back_and_to_cited_studies(review):
     for study_id in links.loc[links["claim_id"] == claim_id, "study_id"].unique():
         assert f'href="../studies.html#{site.study_anchor(study_id)}"' in html
     assert "⊕" in html
+
+
+def test_png_outputs_get_their_alt_text():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "QUJD\n", "text/plain": "d"},
+                                           metadata={"image/png": {"alt": 'Map "of" <claims>'}})]
+    nb.cells.append(cell)
+    alts = site.notebook_alt_texts(nb)
+    page = '<img alt="No description has been provided for this image" src="data:image/png;base64,QUJD\n">' \
+           '<img src="data:image/png;base64,OTHER">'
+    page = page.replace("QUJD\n", "QUJD")
+    out = site.apply_alt_texts(page, alts)
+    assert '<img alt="Map &quot;of&quot; &lt;claims&gt;" src="data:image/png;base64,QUJD">' in out
+    assert '<img src="data:image/png;base64,OTHER">' in out

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .paths import project_root
-from .site import NOTEBOOK_TITLES, decorate_notebook_html, write_site
+from .site import NOTEBOOK_TITLES, apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
 
 __all__ = [
     "NOTEBOOKS",
@@ -97,6 +97,7 @@ def export_html(notebook_path: Path, html_path: Path, title: str, root: str = ""
     body = _CDN_SCRIPT.sub("", body)
     body = body.replace("</head>", _TOGGLE + "</head>", 1)
     body = body.replace("</body>", _BUTTON + "</body>", 1)
+    body = apply_alt_texts(body, notebook_alt_texts(nb))
     _atomic_write_text(html_path, decorate_notebook_html(body, title, root))
 
 

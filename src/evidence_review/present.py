@@ -170,6 +170,12 @@ COLUMN_LABELS = {
     "k": "Trials",
 }
 
+#: Codes whose label depends on the column (a ``benefit`` claim type is not a ``benefit`` direction).
+COLUMN_CODE_LABELS = {
+    "claim_type": {"benefit": "Benefit"},
+    "expected_direction": {"benefit": "Benefit", "harm": "Harm", "no_difference": "No difference"},
+}
+
 _DOMAIN_SEP = re.compile(r"\s*;\s*")
 
 
@@ -367,7 +373,7 @@ def cell_text(value, column: str = "", labels: dict | None = None) -> str:
     if isinstance(value, str) and column in ("study_id", "review_id", "trial_group"):
         return author_year(value)
     if isinstance(value, str):
-        return label_code(value, labels)
+        return label_code(value, {**(labels or {}), **COLUMN_CODE_LABELS.get(column, {})})
     return str(value)
 
 

@@ -32,6 +32,8 @@ __all__ = [
     "index_page",
     "studies_page",
     "decorate_notebook_html",
+    "notebook_alt_texts",
+    "apply_alt_texts",
     "sof_table_html",
     "claim_summary_html",
     "study_anchor",
@@ -349,6 +351,57 @@ def studies_page(review) -> str:
 
 
 _BODY = re.compile(r"<body[^>]*>")
+_IMG = re.compile(r"<img\b[^>]*>")
+_SRC = re.compile(r'src="data:image/png;base64,([^"]+)"')
+_ALT = re.compile(r'\salt="[^"]*"')
+
+
+def notebook_alt_texts(nb) -> dict:
+    """The alt text each PNG output of a notebook carries in its metadata (``image/png: {alt: ...}``).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+
+    Returns
+    -------
+    dict
+        Base64 PNG data -> alt text.
+    """
+    alts = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            alt = out.get("metadata", {}).get("image/png", {}).get("alt")
+            data = out.get("data", {}).get("image/png")
+            if alt and data:
+                alts[data.strip()] = alt
+    return alts
+
+
+def apply_alt_texts(page: str, alts: dict) -> str:
+    """Set each embedded PNG's alt attribute from :func:`notebook_alt_texts` (escaped).
+
+    Parameters
+    ----------
+    page : str
+    alts : dict
+
+    Returns
+    -------
+    str
+    """
+    import html
+
+    def fix(match):
+        tag = match.group(0)
+        src = _SRC.search(tag)
+        if not src or src.group(1).strip() not in alts:
+            return tag
+        tag = _ALT.sub("", tag)
+        return tag.replace("<img", f'<img alt="{html.escape(alts[src.group(1).strip()], quote=True)}"', 1)
+
+    return _IMG.sub(fix, page)
+
 
 
 def decorate_notebook_html(page: str, title: str, root: str = "") -> str:
