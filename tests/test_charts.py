@@ -73,11 +73,10 @@ def test_evidence_map_colours_each_cell_by_its_own_trials_with_a_size_key():
     colours = {hex_of(c.get_facecolors()[0]) for c in ax.collections if len(c.get_offsets())}
     # claim a: randomised cell benefit, uncontrolled cell benefit; claim b: randomised no difference, indirect harm
     assert colours == {charts.DIRECTION_COLOURS[d].lower() for d in ("benefit", "no_difference", "harm")}
-    legends = [c for c in ax.get_children() if isinstance(c, matplotlib.legend.Legend)]
-    titles = {lg.get_title().get_text() for lg in legends}
-    assert titles == {"This cell's trials", "Bubble area"}
-    size_key = next(lg for lg in legends if lg.get_title().get_text() == "Bubble area")
-    assert [t.get_text() for t in size_key.get_texts()] == ["10 participants", "100 participants"]
+    legend = ax.get_legend()
+    assert "bubble area = participants" in legend.get_title().get_text()
+    assert [t.get_text() for t in legend.get_texts()][-2:] == ["10 participants", "100 participants"]
+    assert "favours intervention" in [t.get_text() for t in legend.get_texts()]
     assert "3 claims" in charts.description(ax) and "1 have none" in charts.description(ax)
 
 

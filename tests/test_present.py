@@ -162,3 +162,4 @@ def test_author_year_labels():
 def test_claim_type_benefit_is_not_a_direction():
     assert present.cell_text("benefit", "claim_type") == "Benefit"
     assert present.cell_text("benefit", "direction") == "Favours the intervention"
+    assert present.author_year("anonnda") == "Anon n.d.a"

@@ -385,7 +385,7 @@ def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.D
         ax.text(x[row.column] + 0.22, y[row.claim_id], str(row.trials), ha="left", va="center", fontsize=MIN_FONT_PT,
                 color="#000000", zorder=3)
     ax.set_yticks(range(len(order)), [f"{o}. {short_label(t)}" for o, t in zip(ordered["order"], ordered["claim"])])
-    ax.set_xticks(range(len(EVIDENCE_COLUMNS)), EVIDENCE_COLUMNS)
+    ax.set_xticks(range(len(EVIDENCE_COLUMNS)), [c.replace(", ", ",\n") for c in EVIDENCE_COLUMNS])
     ax.xaxis.tick_top()
     ax.set_ylim(len(order) - 0.5, -0.5)
     ax.set_xlim(-0.5, len(EVIDENCE_COLUMNS) - 0.3)
@@ -396,10 +396,9 @@ def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.D
     key = [n for n in (10, 100, 1000) if n <= max(biggest, 10)] or [10]
     sizes = [plt.scatter([], [], s=_bubble_area([n], biggest), marker="o", facecolor="white", edgecolor="black",
                          label=f"{n} participants") for n in key]
-    first = ax.legend(handles=kinds, title="This cell's trials", bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
-    ax.add_artist(first)
-    ax.legend(handles=sizes, title="Bubble area", bbox_to_anchor=(1.01, 0.45), loc="upper left", frameon=False,
-              labelspacing=1.6, borderpad=1.0)
+    # One legend, so the layout makes room for all of it: what the cell's trials found, then the size key.
+    ax.legend(handles=[*kinds, *sizes], title="This cell's trials\n(colour and shape;\nbubble area = participants)",
+              bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, labelspacing=1.3, borderpad=0.8)
     ax.set_title("Evidence map: bubble area = participants, number = trials, empty row = no evidence", pad=10)
     _readable(ax)
     covered = cells["claim_id"].nunique()
@@ -630,7 +629,12 @@ def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title
     ax.set_ylim(len(rows) - 0.5, -1.3)
     null = 1.0 if ratio else 0.0
     if ratio:
+        from matplotlib.ticker import FormatStrFormatter, LogLocator
+
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(0.1, 0.2, 0.5, 1.0)))
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(FormatStrFormatter(""))
     ax.axvline(null, color="#555555", lw=0.9, ls="--")
     ax.set_xlabel(f"{xlabel} ({measure}{', log scale' if ratio else ''})")
     if any(favours):
@@ -671,7 +675,9 @@ def plot_published_forest(reviews: pd.DataFrame):
                              gridspec_kw={"height_ratios": heights})
     for ax, measure in zip(axes[:, 0], measures):
         sub = data.loc[data["measure"] == measure].sort_values(["outcome_domain", "review_id"])
-        frame = pd.DataFrame({"label": [f"{study_label(r)}: {d.replace('_', ' ')}" for r, d in zip(sub["review_id"], sub["outcome_domain"])],
+        frame = pd.DataFrame({"label": [f"{study_label(r)}: {d.replace('_', ' ')}"
+                                        + (f" ({short_label(scope, 30)})" if isinstance(scope, str) and scope else "")
+                                        for r, d, scope in zip(sub["review_id"], sub["outcome_domain"], sub["instrument_or_scope"])],
                               "estimate": sub["estimate"].to_numpy(), "ci_low": sub["ci_low"].to_numpy(),
                               "ci_high": sub["ci_high"].to_numpy()})
         plot_forest(reviews=frame, ax=ax, measure=measure, xlabel="Published estimate", favours=("", ""),

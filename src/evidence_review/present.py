@@ -179,7 +179,7 @@ COLUMN_CODE_LABELS = {
 _DOMAIN_SEP = re.compile(r"\s*;\s*")
 
 
-_NO_DATE = re.compile(r"([a-z]+)nd")
+_NO_DATE = re.compile(r"([a-z]+)nd([a-z]?)")
 
 
 def author_year(study_id: str) -> str:
@@ -199,7 +199,7 @@ def author_year(study_id: str) -> str:
     if label == study_id:
         m = _NO_DATE.fullmatch(str(study_id))
         if m:
-            return f"{m.group(1).capitalize()} n.d."
+            return f"{m.group(1).capitalize()} n.d.{m.group(2)}"
     return label
 
 

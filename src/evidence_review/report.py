@@ -98,6 +98,8 @@ def verdict_table(verdicts: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
     cols = ["claim_id", "verdict", "certainty", "trials", "participants", "controlled_direct_trials",
             "n_benefit", "n_no_difference", "n_harm", "verdict_reasons"]
     merged = claims[["order", "claim_id", "claim", "claim_type"]].merge(verdicts[cols], on="claim_id")
+    # No body of evidence, nothing to grade: show no certainty rather than "very low".
+    merged.loc[merged["verdict"].isin(["no_evidence", "not_testable"]), "certainty"] = ""
     return merged.sort_values("order").drop(columns=["order", "claim_id"]).reset_index(drop=True)
 
 
