@@ -172,7 +172,7 @@ def methods_html(markdown_text: str) -> str:
     return markdown(markdown_text)
 
 
-def sof_table_html(sof: pd.DataFrame, root: str = "", link_claims: bool = True) -> str:
+def sof_table_html(sof: pd.DataFrame, root: str = "", link_claims=True) -> str:
     """The summary of findings as an HTML table grouped by article section, with numbered footnotes.
 
     Parameters
@@ -181,8 +181,8 @@ def sof_table_html(sof: pd.DataFrame, root: str = "", link_claims: bool = True) 
         :func:`evidence_review.sof.summary_of_findings` output.
     root : str
         Path from the page to the reports folder.
-    link_claims : bool
-        Link each claim to its report.
+    link_claims : bool or collection of str
+        Link every claim to its report (True), none (False), or only the listed claim ids.
 
     Returns
     -------
@@ -191,13 +191,14 @@ def sof_table_html(sof: pd.DataFrame, root: str = "", link_claims: bool = True) 
     from .sof import footnote_list
 
     numbers, notes = footnote_list(sof)
-    rows = sof.assign(notes=numbers).to_dict("records")
+    linked = set(sof["claim_id"]) if link_claims is True else set(link_claims or ())
+    rows = sof.assign(notes=numbers, linked=sof["claim_id"].isin(linked)).to_dict("records")
     sections = []
     for row in rows:
         if not sections or sections[-1][0] != row["section"]:
             sections.append((row["section"], []))
         sections[-1][1].append(row)
-    return render("sof_table.html", root=root, sections=sections, notes=notes, link_claims=link_claims)
+    return render("sof_table.html", root=root, sections=sections, notes=notes)
 
 
 def claim_summary_html(review, claim_id: str, root: str = "../") -> str:
@@ -251,7 +252,7 @@ def _domain_labels(review) -> dict:
     return dict(zip(frame["code"], frame["label"]))
 
 
-def summary_page(review, map_png: str | None = None, map_alt: str = "") -> str:
+def summary_page(review, map_png: str | None = None, map_alt: str = "", claim_ids=None) -> str:
     """``summary.html``: the summary of findings, the evidence map and the article scorecard.
 
     Parameters
@@ -261,6 +262,8 @@ def summary_page(review, map_png: str | None = None, map_alt: str = "") -> str:
         Base64 PNG of the evidence map.
     map_alt : str
         What the map shows, in words.
+    claim_ids : collection of str, optional
+        Claims with a report to link to (default: all).
 
     Returns
     -------
@@ -281,7 +284,8 @@ def summary_page(review, map_png: str | None = None, map_alt: str = "") -> str:
                 "rows": [{"criterion": r.criterion, "rating": label_code(r.rating), "reason": r.reason}
                          for r in review.scorecard.itertuples()]}
     return render("summary.html", page_title=f"{review.params.title}: summary", title=review.params.title,
-                  n_claims=len(sof), tally_text=tally, sof_table=sof_table_html(sof), map_png=map_png, map_alt=map_alt,
+                  n_claims=len(sof), tally_text=tally,
+                  sof_table=sof_table_html(sof, link_claims=True if claim_ids is None else claim_ids), map_png=map_png, map_alt=map_alt,
                   scorecard=card)
 
 
@@ -454,7 +458,7 @@ def write_site(review, folder: Path, notebooks: list[str], claim_ids: list[str],
     methods_path = project_root() / "docs" / "methods.md"
     pages = {
         "style.css": stylesheet(),
-        "summary.html": summary_page(review, map_png, map_alt),
+        "summary.html": summary_page(review, map_png, map_alt, claim_ids),
         "index.html": index_page(review, notebooks, claim_ids),
         "studies.html": studies_page(review),
         "methods.html": render("methods.html", page_title="Methods", title=review.params.title,
