@@ -32,31 +32,33 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 900}
 
 
-def _build(params: dict, output: Path, claims) -> Path:
-    from evidence_review.build import build_review
+def _build(args: list[str], output: Path, cwd: Path) -> Path:
+    """Build in a child process: forking this one after Playwright started its driver could hang."""
+    import subprocess
+    import sys
 
-    build_review({**params, "output_dir": str(output)}, jobs=2, claims=claims)
+    done = subprocess.run([sys.executable, "-m", "evidence_review.cli", "build", "--output", str(output), "--jobs", "2",
+                           *args], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
     return output
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sites(tmp_path_factory):
     """Two built reviews: the fictional example in full, the bundled data with two claim reports."""
-    import yaml
-
     from evidence_review.paths import project_root
 
     root = tmp_path_factory.mktemp("browser")
     fixture = project_root() / "tests" / "fixtures" / "fictional"
-    params = yaml.safe_load((fixture / "params.yaml").read_text())
-    params = {k: str(fixture / v) if k.endswith("_path") else v for k, v in params.items()}
-    fictional = _build(params, root / "fictional", True)
-    bundled = _build({}, root / "bundled", ["symptom-relief-general", "course-not-changed"])
+    fictional = _build(["--params", "params.yaml"], root / "fictional", fixture)
+    bundled = _build(["--claims", "symptom-relief-general,course-not-changed"], root / "bundled", project_root())
     return {"fictional": fictional, "bundled": bundled}
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(sites):
+    # Requesting ``sites`` first: the builds finish before the browser starts; module scope closes the
+    # browser before other test files fork build workers.
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield b

@@ -163,3 +163,14 @@ def test_claim_type_benefit_is_not_a_direction():
     assert present.cell_text("benefit", "claim_type") == "Benefit"
     assert present.cell_text("benefit", "direction") == "Favours the intervention"
     assert present.author_year("anonnda") == "Anon n.d.a"
+
+
+def test_people_table_html_is_deterministic_across_hash_seeds():
+    import subprocess
+    import sys
+
+    code = ("import pandas as pd; from evidence_review.present import people_table; "
+            "print(people_table(pd.DataFrame({'a': [1], 'b': [2], 'c': [3], 'd': ['x']})).to_html())")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2", "3")}
+    assert len(outs) == 1 and "td.col0" in outs.pop()

@@ -434,7 +434,7 @@ class PeopleTable:
         styler = self.frame.style.hide(axis="index").format(escape="html")
         styler = styler.set_table_attributes('class="people-table"')
         styler.set_uuid(digest)
-        numeric = set(self._numeric_columns())
+        numeric = self._numeric_columns()
         if self.caption:
             styler = styler.set_caption(self.caption)
         styler = styler.set_table_styles([{"selector": "th", "props": "text-align: left; vertical-align: bottom;"},

@@ -215,13 +215,12 @@ def claim_summary_html(review, claim_id: str, root: str = "../") -> str:
     -------
     str
     """
-    from .sof import intervention_name, summary_of_findings
+    from .sof import intervention_name, summary_of_findings, synthesis_table
 
     claims = review.evidence.claims
     claim = claims.loc[claims["claim_id"] == claim_id].iloc[0]
     syn = review.synthesis
-    verdicts = syn["verdicts"] if isinstance(syn, dict) else syn.verdicts
-    links = syn["links"] if isinstance(syn, dict) else syn.links
+    verdicts, links = synthesis_table(syn, "verdicts"), synthesis_table(syn, "links")
     verdict = verdicts.set_index("claim_id").loc[claim_id]
     sof = summary_of_findings(claims.loc[claims["claim_id"] == claim_id], syn, _domain_labels(review),
                               intervention_name(review.params.title))
@@ -304,8 +303,9 @@ def index_page(review, notebooks: list[str], claim_ids: list[str]) -> str:
     -------
     str
     """
-    syn = review.synthesis
-    verdicts = (syn["verdicts"] if isinstance(syn, dict) else syn.verdicts).set_index("claim_id")
+    from .sof import synthesis_table
+
+    verdicts = synthesis_table(review.synthesis, "verdicts").set_index("claim_id")
     with_report = set(claim_ids)
     claims = []
     for c in review.evidence.claims.sort_values("order").itertuples(index=False):

@@ -27,6 +27,7 @@ __all__ = [
     "evidence_shows",
     "summary_of_findings",
     "footnote_list",
+    "synthesis_table",
 ]
 
 CERTAINTY_SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very_low": "⊕◯◯◯"}
@@ -70,11 +71,9 @@ def certainty_domains(synthesis) -> pd.DataFrame:
     pandas.DataFrame
         Only rows with a negative ``change`` (the downgrades), in domain order.
     """
-    tidy = getattr(synthesis, "certainty_domains", None)
-    if tidy is None and isinstance(synthesis, dict):
-        tidy = synthesis.get("certainty_domains")
+    tidy = synthesis_table(synthesis, "certainty_domains")
     if tidy is None:
-        verdicts = _get(synthesis, "verdicts")
+        verdicts = synthesis_table(synthesis, "verdicts")
         rows = []
         for claim_id, text in zip(verdicts["claim_id"], verdicts["certainty_reasons"]):
             for domain_text, change, reason in _REASON.findall(text if isinstance(text, str) else ""):
@@ -86,8 +85,24 @@ def certainty_domains(synthesis) -> pd.DataFrame:
     return tidy.sort_values(["claim_id", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
 
 
-def _get(synthesis, name: str) -> pd.DataFrame:
-    return synthesis[name] if isinstance(synthesis, dict) else getattr(synthesis, name)
+def synthesis_table(synthesis, name: str) -> pd.DataFrame:
+    """One table of the engine's output, whether it is today's dict or the ``Synthesis`` dataclass.
+
+    The one adapter between the two forms (delete once every caller has the dataclass).
+
+    Parameters
+    ----------
+    synthesis : dict or object
+    name : str
+        ``links``, ``trials``, ``pooled``, ``verdicts`` or ``certainty_domains``.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+    """
+    if isinstance(synthesis, dict):
+        return synthesis.get(name)
+    return getattr(synthesis, name, None)
 
 
 def intervention_name(title: str) -> str:
@@ -223,8 +238,8 @@ def summary_of_findings(claims: pd.DataFrame, synthesis, domain_labels: dict | N
         ``section, claim_id, claim, outcomes, participants, studies, participants_studies,
         evidence_shows, certainty, certainty_display, footnotes, statement, verdict``.
     """
-    verdicts = _get(synthesis, "verdicts").set_index("claim_id")
-    trials = _get(synthesis, "trials")
+    verdicts = synthesis_table(synthesis, "verdicts").set_index("claim_id")
+    trials = synthesis_table(synthesis, "trials")
     downgrades = certainty_domains(synthesis)
     labelled = downgrades.assign(text=[
         f"{_DOMAIN_LABEL[d]}, rated down {'one level' if c == -1 else f'{-c} levels'}: {r}"
