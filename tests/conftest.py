@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evidence_review.paths import project_root
+from evidence_review.paths import ARTICLE_ENV, article_under_review, project_root
 
 DATA = project_root() / "data"
 FILES = {
@@ -51,3 +51,22 @@ class DataCopy:
 @pytest.fixture
 def data_copy(tmp_path) -> DataCopy:
     return DataCopy(tmp_path)
+
+
+#: What a skipped check tells the person running the tests.
+ARTICLE_SKIP = (
+    f"needs the article under review, which is not part of the project: set {ARTICLE_ENV}=/path/to/article.txt "
+    "(the article's plain text) to run this check, e.g. "
+    f"`{ARTICLE_ENV}=/path/to/article.txt python3 review.py test`"
+)
+
+
+@pytest.fixture(scope="session")
+def article_text() -> str:
+    """The text of the article under review; skips the test when its user has not supplied it."""
+    path = article_under_review()
+    if path is None:
+        pytest.skip(ARTICLE_SKIP)
+    if not path.is_file():
+        pytest.fail(f"{ARTICLE_ENV} names {path}, which is not a file")
+    return path.read_text(encoding="utf-8")

@@ -9,9 +9,6 @@ from evidence_review.claims import MAX_KEY_PHRASE_WORDS, explode_domains, load_c
 from evidence_review.paths import project_root
 from evidence_review.tables import InputError
 
-ARTICLE = project_root().parent / "shared" / "article" / "massage-for-multiple-sclerosis.txt"
-
-
 @pytest.fixture
 def vocab(data_copy):
     return load_outcome_domains(data_copy.path("outcome_domains.csv"))
@@ -64,9 +61,8 @@ def _norm(text):
     return re.sub(r"\s+", " ", text.replace("\u2019", "'")).lower()
 
 
-@pytest.mark.skipif(not ARTICLE.is_file(), reason="the article under review is not beside the project")
-def test_key_phrases_are_quoted_from_the_article(data_copy, vocab):
-    article = _norm(ARTICLE.read_text(encoding="utf-8"))
+def test_key_phrases_are_quoted_from_the_article(data_copy, vocab, article_text):
+    article = _norm(article_text)
     claims = load_claims(data_copy.path("claims.csv"), vocab)
     missing = [c for c, k in zip(claims["claim_id"], claims["key_phrase"]) if isinstance(k, str) and _norm(k) not in article]
     assert missing == []

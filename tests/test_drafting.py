@@ -10,7 +10,6 @@ from evidence_review.paths import project_root
 
 ROOT = project_root()
 FICTIONAL = ROOT / "tests" / "fixtures" / "fictional"
-ARTICLE = ROOT.parent / "shared" / "article" / "massage-for-multiple-sclerosis.txt"
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +70,8 @@ def test_match_draft_counts():
     assert m["missed"] == ["sleep"] and m["spurious"] == ["d3"] and m["type_agreement"] == pytest.approx(0.5)
 
 
-@pytest.mark.skipif(not ARTICLE.is_file(), reason="the article under review is not beside the project")
-def test_recall_on_the_article_under_review(synonyms, domains):
-    draft = draft_claims(ARTICLE.read_text(encoding="utf-8"), synonyms)
+def test_recall_on_the_article_under_review(synonyms, domains, article_text):
+    draft = draft_claims(article_text, synonyms)
     m = match_draft(draft, load_claims(ROOT / "data" / "claims.csv", domains))
     assert m["recall"] >= 0.9
     assert m["precision"] >= 0.6

@@ -7,6 +7,7 @@ intact and never a half-written file.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import shutil
@@ -105,15 +106,24 @@ def export_html(notebook_path: Path, html_path: Path, title: str, root: str = ""
 _WORKER_KERNEL = None
 
 
+def _kernel_manager():
+    """A kernel manager for the project's kernel, with CurveZMQ transport encryption.
+
+    The kernelspec declares ``curve`` support, so "auto" gives the kernel its keys. An unencrypted TCP
+    kernel would print a warning on every start; encryption removes the cause instead of hiding the log.
+    """
+    from jupyter_client.manager import KernelManager
+
+    return KernelManager(kernel_name=KERNEL_NAME, transport_encryption="auto")
+
+
 def _worker_kernel():
     """Start (once per process) and return this process's kernel manager."""
     global _WORKER_KERNEL
     if _WORKER_KERNEL is None or not _WORKER_KERNEL.is_alive():
         from multiprocessing import util
 
-        from jupyter_client.manager import KernelManager
-
-        km = KernelManager(kernel_name=KERNEL_NAME)
+        km = _kernel_manager()
         km.start_kernel(cwd=str(project_root()))
         # Worker processes skip atexit; multiprocessing finalizers do run when a worker exits.
         util.Finalize(km, km.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
@@ -181,11 +191,11 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
     import papermill as pm
 
     job.target.parent.mkdir(parents=True, exist_ok=True)
-    engine_kwargs = {}
     if reuse_kernel:
         km = _worker_kernel()
         _reset_kernel(km)
-        engine_kwargs["km"] = km
+    else:
+        km = _kernel_manager()  # papermill starts it; shut down below because papermill does not own it
     try:
         pm.execute_notebook(
             str(job.source),
@@ -195,12 +205,15 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
             cwd=str(project_root()),
             progress_bar=False,
             log_output=False,
-            **engine_kwargs,
+            km=km,
         )
     except pm.PapermillExecutionError as exc:
         raise BuildError(
             f"notebook {job.source.name} failed at cell {exc.exec_count} (index {exc.cell_index}): {exc.ename}: {exc.evalue}"
         ) from None
+    finally:
+        if not reuse_kernel and km.has_kernel:
+            km.shutdown_kernel(now=True)
     _tidy_notebook(job.target, strip_run_metadata)
     if html:
         export_html(job.target, job.target.with_suffix(".html"), job.title, job.root)
@@ -231,7 +244,11 @@ def run_jobs(jobs: list[Job], workers: int | None = None) -> list[Path]:
         On the first failing notebook; queued notebooks are not run.
     """
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    pool = ProcessPoolExecutor(max_workers=workers)
+    # Workers start from a clean fork server, not a fork of this process: a forked copy of a process that
+    # already talked to an encrypted kernel (ZeroMQ/CurveZMQ state) hangs on its first kernel connection.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["evidence_review.build", "papermill"])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         futures = {pool.submit(_run_in_worker, job): i for i, job in enumerate(jobs)}
         done = [None] * len(jobs)

@@ -14,11 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .tables import read_table, validate_table
+from .tables import InputError, Problem, read_table, validate_table
 
 __all__ = [
     "SYNONYMS_SCHEMA",
     "load_synonyms",
+    "read_article",
     "clean_article",
     "split_sentences",
     "propose_domains",
@@ -82,6 +83,37 @@ def load_synonyms(path: str | Path, domains: set[str] | None = None) -> pd.DataF
     if domains is not None:
         schema = schema.update_column("code", checks=[pa.Check.isin(sorted(domains), error="unknown outcome domain code")])
     return validate_table(read_table(path), schema, str(path))
+
+
+def read_article(path: str | Path) -> str:
+    """Read an article's plain text, as its user supplied it.
+
+    Parameters
+    ----------
+    path : str or Path
+        A UTF-8 text file (a web page saved as text).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    evidence_review.tables.InputError
+        If the file is missing, empty or not UTF-8 text.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), [Problem("article file not found (set article_path to the article's text file)",
+                                             column="article_path")])
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), [Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the article "
+                                             "as UTF-8 plain text", column="article_path")]) from None
+    if not text.strip():
+        raise InputError(str(path), [Problem("the article file is empty", column="article_path")])
+    return text
 
 
 def clean_article(text: str) -> list[tuple[str, str]]:

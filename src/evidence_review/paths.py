@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["project_root", "resolve_path", "DEFAULT_PATHS"]
+__all__ = ["project_root", "resolve_path", "DEFAULT_PATHS", "ARTICLE_ENV", "article_under_review"]
 
 #: Default inputs and outputs, relative to the project root.
 DEFAULT_PATHS = {
@@ -21,6 +21,11 @@ DEFAULT_PATHS = {
     "scorecard_path": "data/scorecard.csv",
     "output_dir": "reports",
 }
+
+
+#: The article under review is an input its user supplies, never part of the project: the checks that need
+#: the real text (key phrases quoted from it, the drafting recall) read its path from this variable.
+ARTICLE_ENV = "EVIDENCE_REVIEW_ARTICLE"
 
 
 def project_root() -> Path:
@@ -59,3 +64,16 @@ def resolve_path(path: str | os.PathLike) -> Path:
     """
     p = Path(path).expanduser()
     return p if p.is_absolute() else project_root() / p
+
+
+def article_under_review() -> Path | None:
+    """Return the path of the article under review, as its user supplied it in :data:`ARTICLE_ENV`.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The path given in the environment variable, or None when the variable is unset or empty.
+        The file is not checked here: a caller that needs it reports a missing file itself.
+    """
+    value = os.environ.get(ARTICLE_ENV, "").strip()
+    return Path(value).expanduser().resolve() if value else None
