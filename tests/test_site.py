@@ -112,20 +112,22 @@ def test_summary_of_findings_csv_has_one_row_per_claim(built, review):
 
 def test_notebook_pages_get_the_site_header():
     page = '<html><head><meta name="viewport" content="x"></head><body class="jp-Notebook"><p>hi</p></body></html>'
-    out = site.decorate_notebook_html(page, "Claim: <b>", root="../")
+    up = site.CLAIM_ROOT
+    out = site.decorate_notebook_html(page, "Claim: <b>", root=up)
     assert out.count('name="viewport"') == 1
-    assert '<link rel="stylesheet" href="../style.css">' in out
+    assert f'<link rel="stylesheet" href="{up}style.css">' in out
     assert '<body class="jp-Notebook"><header class="site-header">' in out
-    assert '<a href="../methods.html">Methods</a>' in out
+    assert f'<a href="{up}methods.html">Methods</a>' in out
 
 
 def test_claim_summary_links_back_and_to_cited_studies(review):
     links = review.synthesis["links"]
     claim_id = links["claim_id"].iloc[0]
     html = site.claim_summary_html(review, claim_id)
-    assert '<a href="../index.html">' in html
+    up = site.CLAIM_ROOT
+    assert f'<a href="{up}index.html">' in html
     for study_id in links.loc[links["claim_id"] == claim_id, "study_id"].unique():
-        assert f'href="../studies.html#{site.study_anchor(study_id)}"' in html
+        assert f'href="{up}studies.html#{site.study_anchor(study_id)}"' in html
     assert "⊕" in html
 
 
@@ -144,3 +146,10 @@ def test_png_outputs_get_their_alt_text():
     out = site.apply_alt_texts(page, alts)
     assert '<img alt="Map &quot;of&quot; &lt;claims&gt;" src="data:image/png;base64,QUJD">' in out
     assert '<img src="data:image/png;base64,OTHER">' in out
+
+
+def test_root_for_pages_at_each_depth():
+    assert site.root_for("summary.html") == ""
+    assert site.root_for("claims/x.html") == site.CLAIM_ROOT
+    assert site.CLAIM_ROOT.count("/") == 1 and site.CLAIM_ROOT.strip("/") == ".."
+

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .paths import project_root
-from .site import NOTEBOOK_TITLES, apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
+from .site import CLAIM_ROOT, NOTEBOOK_TITLES, apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
 
 __all__ = [
     "NOTEBOOKS",
@@ -85,7 +85,7 @@ def export_html(notebook_path: Path, html_path: Path, title: str, root: str = ""
     title : str
         Page title.
     root : str
-        Path from the page to the reports folder ("" or "../"), for the site header's links.
+        Path from the page to the reports folder (:func:`evidence_review.site.root_for`), for the header's links.
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -431,7 +431,7 @@ def build_review(
         claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
         claim_jobs = [
             Job(nb_dir / f"{CLAIM_NOTEBOOK}.ipynb", staging / "claims" / f"{cid}.ipynb", {**resolved, "claim_id": cid},
-                f"Claim: {claim_text[cid]}", root="../")
+                f"Claim: {claim_text[cid]}", root=CLAIM_ROOT)
             for cid in claim_ids
         ]
         all_jobs = main_jobs + claim_jobs

@@ -37,6 +37,8 @@ __all__ = [
     "sof_table_html",
     "claim_summary_html",
     "study_anchor",
+    "root_for",
+    "CLAIM_ROOT",
     "write_site",
 ]
 
@@ -97,6 +99,29 @@ def contrast_ratio(foreground: str, background: str) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
+def root_for(page: str) -> str:
+    """The relative URL from a page to the reports folder: "" for ``summary.html``, one level up for ``claims/x.html``.
+
+    Parameters
+    ----------
+    page : str
+        The page's path inside the reports folder, with forward slashes.
+
+    Returns
+    -------
+    str
+        Empty, or a prefix ending in "/".
+    """
+    import posixpath
+
+    folder = posixpath.dirname(page)
+    return "" if not folder else posixpath.relpath(".", folder) + "/"
+
+
+#: The relative URL from a claim report to the reports folder.
+CLAIM_ROOT = root_for("claims/claim.html")
+
+
 def study_anchor(study_id: str) -> str:
     """The fragment id of a study on ``studies.html`` (``study-negahban2013``).
 
@@ -129,7 +154,7 @@ def render(template: str, **context) -> str:
     template : str
         File name under ``templates/``.
     **context
-        ``root`` (path from the page to the reports folder, "" or "../"), ``page_title`` and the
+        ``root`` (path from the page to the reports folder, see :func:`root_for`), ``page_title`` and the
         template's own values.
 
     Returns
@@ -201,7 +226,7 @@ def sof_table_html(sof: pd.DataFrame, root: str = "", link_claims=True) -> str:
     return render("sof_table.html", root=root, sections=sections, notes=notes)
 
 
-def claim_summary_html(review, claim_id: str, root: str = "../") -> str:
+def claim_summary_html(review, claim_id: str, root: str = CLAIM_ROOT) -> str:
     """Top of a claim report: the claim, its verdict badge, its summary-of-findings row and the studies cited.
 
     Parameters
