@@ -81,7 +81,12 @@ def characteristics_table(studies: pd.DataFrame) -> pd.DataFrame:
     """
     cols = ["study_id", "year", "design", "population", "n_randomised", "n_analysed", "intervention",
             "intervention_detail", "comparator", "directness", "rob_overall", "country"]
-    return studies[cols].sort_values(["directness", "design", "study_id"]).set_index("study_id")
+    from .vocab import DESIGNS
+
+    # Strongest designs first, as a Cochrane table of included studies lists them.
+    rank = studies["design"].map({d: i for i, d in enumerate(DESIGNS)})
+    ordered = studies.assign(_rank=rank).sort_values(["directness", "_rank", "study_id"], kind="stable")
+    return ordered[cols].set_index("study_id")
 
 
 def verdict_table(verdicts: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:

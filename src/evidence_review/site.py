@@ -363,7 +363,10 @@ def studies_page(review) -> str:
 
     rows = []
     s = review.evidence.studies
-    for r in s.sort_values(["directness", "design", "year", "study_id"], na_position="last").to_dict("records"):
+    from .vocab import DESIGNS
+
+    s = s.assign(_rank=s["design"].map({d: i for i, d in enumerate(DESIGNS)}))
+    for r in s.sort_values(["directness", "_rank", "year", "study_id"], na_position="last").to_dict("records"):
         n = r["n_randomised"] if not pd.isna(r["n_randomised"]) else r["n_analysed"]
         rows.append({
             "anchor": study_anchor(r["study_id"]), "label": study_label(r["study_id"]),
