@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .present import format_number, label_code, label_codes
+from .present import author_year, format_number, label_code, label_codes
 from .vocab import VERDICTS
 
 __all__ = [
@@ -252,11 +252,10 @@ def claim_summary_html(review, claim_id: str, root: str = CLAIM_ROOT) -> str:
     mine = links.loc[links["claim_id"] == claim_id]
     studies = review.evidence.studies.set_index("study_id")
     cited = []
-    for sid in sorted(mine["study_id"].unique(), key=lambda s: (str(studies.loc[s, "year"]) if s in studies.index else "", s)):
-        from .present import author_year as study_label
-
+    year = studies["year"].astype("float64").fillna(float("inf"))
+    for sid in sorted(mine["study_id"].unique(), key=lambda s: (year.get(s, float("inf")), s)):
         row = studies.loc[sid] if sid in studies.index else None
-        cited.append({"anchor": study_anchor(sid), "label": study_label(sid),
+        cited.append({"anchor": study_anchor(sid), "label": author_year(sid),
                       "title": "" if row is None or pd.isna(row["title"]) else row["title"],
                       "design": "" if row is None else label_code(row["design"])})
     key = claim.get("key_phrase")
@@ -359,8 +358,6 @@ def studies_page(review) -> str:
     -------
     str
     """
-    from .present import author_year as study_label
-
     rows = []
     s = review.evidence.studies
     from .vocab import DESIGNS
@@ -369,7 +366,7 @@ def studies_page(review) -> str:
     for r in s.sort_values(["directness", "_rank", "year", "study_id"], na_position="last").to_dict("records"):
         n = r["n_randomised"] if not pd.isna(r["n_randomised"]) else r["n_analysed"]
         rows.append({
-            "anchor": study_anchor(r["study_id"]), "label": study_label(r["study_id"]),
+            "anchor": study_anchor(r["study_id"]), "label": author_year(r["study_id"]),
             "title": "" if pd.isna(r["title"]) else r["title"],
             "journal": "" if pd.isna(r.get("journal")) else r["journal"],
             "design": label_code(r["design"]), "population": "" if pd.isna(r["population"]) else r["population"],
