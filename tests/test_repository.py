@@ -61,7 +61,8 @@ def test_escaping_paths_are_found(tmp_path):
 def test_no_tracked_file_names_a_path_outside_the_repository():
     offenders = {}
     for path in tracked_files():
-        if path.suffix not in _TEXT or not path.is_file() or ".ci" in path.parts:
+        # .ci/run may hand the tests the article's path (issue 11); this file holds examples of what it finds.
+        if path.suffix not in _TEXT or not path.is_file() or ".ci" in path.parts or path == Path(__file__).resolve():
             continue
         if path == Path(__file__).resolve():
             continue  # this file's own examples of escaping paths
