@@ -174,3 +174,25 @@ def test_people_table_html_is_deterministic_across_hash_seeds():
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2", "3")}
     assert len(outs) == 1 and "td.col0" in outs.pop()
+
+
+def test_summary_of_findings_reads_the_synthesis_dataclass_and_missing_certainty():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Synthesis:
+        links: pd.DataFrame
+        trials: pd.DataFrame
+        pooled: pd.DataFrame
+        verdicts: pd.DataFrame
+        certainty_domains: pd.DataFrame
+
+    syn = _synthesis("")
+    verdicts = syn["verdicts"].astype({"certainty": object})
+    verdicts.loc[0, "certainty"] = pd.NA
+    domains = pd.DataFrame({"claim_id": ["c1"], "domain": ["imprecision"], "change": [-2], "reason": ["Few."]})
+    row = sof.summary_of_findings(CLAIMS, Synthesis(pd.DataFrame(), syn["trials"], pd.DataFrame(), verdicts, domains)).iloc[0]
+    assert row["certainty_display"] == "–" and row["footnotes"] == []
+    verdicts.loc[0, "certainty"] = "very_low"
+    row = sof.summary_of_findings(CLAIMS, Synthesis(pd.DataFrame(), syn["trials"], pd.DataFrame(), verdicts, domains)).iloc[0]
+    assert row["footnotes"] == ["Imprecision, rated down 2 levels: Few."]
