@@ -196,3 +196,12 @@ def test_summary_of_findings_reads_the_synthesis_dataclass_and_missing_certainty
     verdicts.loc[0, "certainty"] = "very_low"
     row = sof.summary_of_findings(CLAIMS, Synthesis(pd.DataFrame(), syn["trials"], pd.DataFrame(), verdicts, domains)).iloc[0]
     assert row["footnotes"] == ["Imprecision, rated down 2 levels: Few."]
+
+
+def test_sensitivity_table_names_studies_and_prints_cis():
+    from evidence_review.report import sensitivity_table
+
+    sens = pd.DataFrame({"claim_id": ["c"], "analysis": ["without alpha2020"], "k": [2], "estimate": [0.27],
+                         "ci_low": [-0.09], "ci_high": [0.63], "i2": [0.0]})
+    out = present.for_people(sensitivity_table(sens))
+    assert out.iloc[0].tolist() == ["c", "without Alpha 2020", "2", "0.27 (95% CI −0.09 to 0.63)", "0%"]

@@ -28,6 +28,7 @@ __all__ = [
     "evidence_counts",
     "pooling_table",
     "published_table",
+    "sensitivity_table",
 ]
 
 
@@ -318,6 +319,33 @@ def pooling_table(pooled: pd.DataFrame) -> pd.DataFrame:
         "pooled_g_95_ci": [format_estimate(e, lo, hi) for e, lo, hi in zip(get("estimate"), get("ci_low"), get("ci_high"))],
         "i2": get("i2").to_numpy(),
         "pooling_note": pooled["pooling_note"].to_numpy(),
+    })
+
+
+def sensitivity_table(sensitivity: pd.DataFrame) -> pd.DataFrame:
+    """Sensitivity analyses for readers: each analysis named with "Author Year", estimate with its CI.
+
+    Parameters
+    ----------
+    sensitivity : pandas.DataFrame
+        :func:`evidence_review.engine.sensitivity_analyses` output.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    import re
+
+    from .present import author_year, format_estimate
+
+    named = [re.sub(r"^without (\S+)$", lambda m: f"without {author_year(m.group(1))}", a) for a in sensitivity["analysis"]]
+    return pd.DataFrame({
+        "claim_id": sensitivity["claim_id"].to_numpy(),
+        "analysis": named,
+        "k": sensitivity["k"].to_numpy(),
+        "pooled_g_95_ci": [format_estimate(e, lo, hi) for e, lo, hi in
+                           zip(sensitivity["estimate"], sensitivity["ci_low"], sensitivity["ci_high"])],
+        "i2": sensitivity["i2"].to_numpy(),
     })
 
 
