@@ -382,10 +382,12 @@ def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.D
                    c=_CELL_COLOURS[direction], marker=DIRECTION_MARKERS[direction], edgecolor="black", linewidth=0.5,
                    zorder=2)
     for row in cells.itertuples():
-        ax.text(x[row.column] + 0.22, y[row.claim_id], str(row.trials), ha="left", va="center", fontsize=MIN_FONT_PT,
-                color="#000000", zorder=3)
+        # The count sits just right of its bubble, whatever the bubble's size (area in points²).
+        radius = float(np.sqrt(_bubble_area([row.participants], biggest)[0] / np.pi))
+        ax.annotate(str(row.trials), (x[row.column], y[row.claim_id]), xytext=(radius + 3, 0), textcoords="offset points",
+                    ha="left", va="center", fontsize=MIN_FONT_PT, color="#000000", zorder=3)
     ax.set_yticks(range(len(order)), [f"{o}. {short_label(t)}" for o, t in zip(ordered["order"], ordered["claim"])])
-    ax.set_xticks(range(len(EVIDENCE_COLUMNS)), [c.replace(", ", ",\n") for c in EVIDENCE_COLUMNS])
+    ax.set_xticks(range(len(EVIDENCE_COLUMNS)), [c.replace(", ", "\n").replace(" ", "\n") for c in EVIDENCE_COLUMNS])
     ax.xaxis.tick_top()
     ax.set_ylim(len(order) - 0.5, -0.5)
     ax.set_xlim(-0.5, len(EVIDENCE_COLUMNS) - 0.3)
