@@ -205,3 +205,10 @@ def test_sensitivity_table_names_studies_and_prints_cis():
                          "ci_low": [-0.09], "ci_high": [0.63], "i2": [0.0]})
     out = present.for_people(sensitivity_table(sens))
     assert out.iloc[0].tolist() == ["c", "without Alpha 2020", "2", "0.27 (95% CI −0.09 to 0.63)", "0%"]
+
+
+def test_background_claims_count_direct_studies_not_trials():
+    syn = _synthesis("")
+    background = CLAIMS.assign(claim_type="background")
+    text = sof.summary_of_findings(background, syn)["evidence_shows"].iloc[0]
+    assert text.startswith("2 of 3 direct studies of the population with a direction agree")

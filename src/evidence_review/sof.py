@@ -179,7 +179,7 @@ def _and_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
-def evidence_shows(row: pd.Series) -> str:
+def evidence_shows(row: pd.Series, claim_type: str = "benefit") -> str:
     """What the evidence shows for one claim: pooled estimate, else vote count and sign test, else none.
 
     Parameters
@@ -188,6 +188,8 @@ def evidence_shows(row: pd.Series) -> str:
         A verdicts row (``pooled_k``, ``pooled_g``, ``pooled_ci_low``, ``pooled_ci_high``, ``pooled_i2``,
         ``trials``, ``n_benefit``, ``n_no_difference``, ``n_harm``, ``n_unclear``, ``sign_test_p``,
         ``basis_trials_agreeing``, ``basis_trials_disagreeing``, ``verdict``).
+    claim_type : str
+        A ``background`` claim rests on direct studies of the condition (surveys, cohorts), not trials.
 
     Returns
     -------
@@ -208,12 +210,12 @@ def evidence_shows(row: pd.Series) -> str:
     total = int(row["n_benefit"]) + int(row["n_no_difference"]) + int(row["n_harm"]) + int(row["n_unclear"])
     results = (f"One linked result: {parts[0].split(' ', 1)[1]}" if total == 1 else f"All {total} linked results: {', '.join(parts)}") \
         if parts else "No result reports a direction"
+    deciding = "direct studies of the population" if claim_type == "background" else "controlled trials in the population"
     if agree + disagree == 0:
-        return f"{results}; no controlled study in the population decides it"
+        return f"{results}; no {'direct' if claim_type == 'background' else 'controlled'} study in the population decides it"
     p = format_p(row.get("sign_test_p"))
     test = f"; sign test {p}" if p else ""
-    return (f"{agree} of {agree + disagree} controlled trials in the population with a direction agree with the claim"
-            f"{test}. {results}")
+    return f"{agree} of {agree + disagree} {deciding} with a direction agree with the claim{test}. {results}"
 
 
 def summary_of_findings(claims: pd.DataFrame, synthesis, domain_labels: dict | None = None,
@@ -269,7 +271,7 @@ def summary_of_findings(claims: pd.DataFrame, synthesis, domain_labels: dict | N
             "participants": n if k else np.nan,
             "studies": k,
             "participants_studies": count or "–",
-            "evidence_shows": evidence_shows(v),
+            "evidence_shows": evidence_shows(v, c.claim_type),
             "certainty": certainty or "",
             "certainty_display": certainty_symbols(certainty),
             "footnotes": list(notes.get(c.claim_id, [])) if certainty else [],
