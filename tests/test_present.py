@@ -212,3 +212,8 @@ def test_background_claims_count_direct_studies_not_trials():
     background = CLAIMS.assign(claim_type="background")
     text = sof.summary_of_findings(background, syn)["evidence_shows"].iloc[0]
     assert text.startswith("2 of 3 direct studies of the population with a direction agree")
+
+
+def test_none_is_labelled_by_its_column():
+    assert present.cell_text("none", "comparator") == "No comparator"
+    assert present.cell_text("none", "rob_tool") == "No tool"

@@ -173,6 +173,8 @@ COLUMN_LABELS = {
 #: Codes whose label depends on the column (a ``benefit`` claim type is not a ``benefit`` direction).
 COLUMN_CODE_LABELS = {
     "claim_type": {"benefit": "Benefit"},
+    "comparator": {"none": "No comparator"},
+    "rob_tool": {"none": "No tool"},
     "expected_direction": {"benefit": "Benefit", "harm": "Harm", "no_difference": "No difference"},
 }
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .present import author_year, format_number, label_code, label_codes
+from .present import author_year, cell_text, format_number, label_code, label_codes
 from .vocab import VERDICTS
 
 __all__ = [
@@ -371,7 +371,7 @@ def studies_page(review) -> str:
             "journal": "" if pd.isna(r.get("journal")) else r["journal"],
             "design": label_code(r["design"]), "population": "" if pd.isna(r["population"]) else r["population"],
             "n": format_number(n, 0), "intervention": label_code(r["intervention"]),
-            "comparator": label_code(r["comparator"]), "directness": label_code(r["directness"]),
+            "comparator": cell_text(r["comparator"], "comparator"), "directness": label_code(r["directness"]),
             "rob": label_code(r["rob_overall"]), "url": r["source_url"] if isinstance(r.get("source_url"), str)
             and r["source_url"].startswith(("https://", "http://")) else "",
         })
