@@ -182,3 +182,21 @@ def test_every_chart_describes_itself(review):
 def test_short_label_cuts_at_a_word():
     assert charts.short_label("one two three four", 9) == "one two…"
     assert charts.short_label("Short.", 40) == "Short"
+
+
+def test_summary_map_is_embedded_at_a_resolution_where_text_is_10_px():
+    import base64
+    import io
+
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from evidence_review.summary import figure_png_base64
+
+    fig = Figure(figsize=(2, 1))
+    ax = fig.add_axes((0, 0, 1, 1))  # its frame spans the figure, so the tight crop keeps 2 in + 0.1 in padding each side
+    ax.set_xticks([])
+    ax.set_yticks([])
+    png = Image.open(io.BytesIO(base64.b64decode(figure_png_base64(fig))))
+    dpi = png.size[0] / 2.2
+    assert charts.MIN_FONT_PT * dpi / 72 >= 10

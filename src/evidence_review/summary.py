@@ -48,17 +48,19 @@ def plain_sentence(row: pd.Series) -> str:
     return text[0].upper() + text[1:]
 
 
-def figure_png_base64(fig) -> str:
+def figure_png_base64(fig, dpi: int = 96) -> str:
     """Encode a matplotlib figure as base64 PNG for embedding in HTML.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
+    dpi : int
+        Pixels per inch; at 96 the charts' smallest text (8.5 pt) is 11 px on screen.
 
     Returns
     -------
     str
     """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     return base64.b64encode(buffer.getvalue()).decode("ascii")
