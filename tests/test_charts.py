@@ -200,3 +200,10 @@ def test_summary_map_is_embedded_at_a_resolution_where_text_is_10_px():
     png = Image.open(io.BytesIO(base64.b64decode(figure_png_base64(fig))))
     dpi = png.size[0] / 2.2
     assert charts.MIN_FONT_PT * dpi / 72 >= 10
+
+
+def test_harvest_panels_are_titled_with_domain_labels():
+    directions = TRIALS.assign(outcome_domain="blood_flow")
+    fig = charts.plot_harvest_by_domain(directions, labels={"blood_flow": "Blood flow"})
+    assert fig.axes[0].get_title() == "Blood flow (5 trials)"
+    assert "(Blood flow)" in charts.description(fig)

@@ -501,7 +501,7 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
     return ax
 
 
-def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, columns: int = 2):
+def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, columns: int = 2, labels: dict | None = None):
     """Harvest plots, one panel per outcome domain with at least ``min_trials`` trials.
 
     Parameters
@@ -512,24 +512,28 @@ def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, column
         Domains with fewer trials are left out.
     columns : int
         Panels per row.
+    labels : dict, optional
+        Outcome-domain code -> label for the panel titles.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    labels = labels or {}
+    name = lambda d: labels.get(d, d.replace("_", " "))  # noqa: E731
     counts = directions["outcome_domain"].value_counts()
     domains = sorted(counts[counts >= min_trials].index)
     rows = max(1, -(-len(domains) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(6.5 * columns, 3.8 * rows), layout="constrained", squeeze=False)
     for ax, domain in zip(axes.flat, domains):
         plot_harvest(directions.loc[directions["outcome_domain"] == domain], ax=ax)
-        ax.set_title(f"{domain.replace('_', ' ')} ({counts[domain]} trials)")
+        ax.set_title(f"{name(domain)} ({counts[domain]} trials)")
         _readable(ax)
     for ax in list(axes.flat)[len(domains):]:
         ax.set_visible(False)
     fig.suptitle("Effect direction by outcome domain: each bar one trial, height = design")
     fig.description = (f"Harvest plots for {len(domains)} outcome domains with at least {min_trials} trials "
-                       f"({', '.join(d.replace('_', ' ') for d in domains)}), each trial a bar under the direction it found.")
+                       f"({', '.join(name(d) for d in domains)}), each trial a bar under the direction it found.")
     return fig
 
 
