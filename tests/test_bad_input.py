@@ -8,8 +8,11 @@ import subprocess
 import sys
 import time
 
+import bibtexparser
 import nbformat
+import pandas as pd
 import pytest
+import rispy
 
 from evidence_review import build as build_module
 from evidence_review.cli import main
@@ -60,6 +63,34 @@ CASES = {
     "studies-unknown-design": (set_cell("studies.csv", 0, "design", "blog_post"), "studies.csv",
                                "row 2, column 'design': unknown design"),
     "claims-very-long-field": (set_cell("claims.csv", 0, "notes", "x" * 20000), "claims.csv", "row 2, column 'notes'"),
+    # Issue 12: values that used to pass validation and fail (or mislead) later in the build.
+    "outcomes-inf-sd": (set_cell("outcomes.csv", 2, "sd_ctl", "inf"), "outcomes.csv",
+                        "row 4, column 'sd_ctl': SD must be positive, from 1e-06 to 1e+09 (found 'inf')"),
+    "outcomes-tiny-sd": (set_cell("outcomes.csv", 2, "sd_int", "1e-300"), "outcomes.csv",
+                         "row 4, column 'sd_int': SD must be positive"),
+    "outcomes-huge-mean": (set_cell("outcomes.csv", 2, "mean_int", "1e308"), "outcomes.csv",
+                           "row 4, column 'mean_int': must be a finite number from -1e+09 to 1e+09 (found '1e308')"),
+    "outcomes-nan-text": (set_cell("outcomes.csv", 2, "effect", "nan"), "outcomes.csv",
+                          "row 4, column 'effect': not a number (found 'nan')"),
+    "outcomes-arms-of-one": (
+        lambda dc: dc.write("outcomes.csv", dc.read("outcomes.csv").assign(n_int=lambda d: d["n_int"].mask(d.index == 2, "1"),
+                                                                           n_ctl=lambda d: d["n_ctl"].mask(d.index == 2, "1"))),
+        "outcomes.csv", "row 4, column 'n_ctl': an arm's N must be at least 2"),
+    "outcomes-arms-exceed-study-n": (
+        lambda dc: dc.write("outcomes.csv", dc.read("outcomes.csv").assign(n_int=lambda d: d["n_int"].mask(d.index == 2, "5000"))),
+        "outcomes.csv", "row 4, columns 'n_int/n_ctl': the arms hold"),
+    "claims-300-character-id": (set_cell("claims.csv", 1, "claim_id", "c" * 300), "claims.csv",
+                                "row 3, column 'claim_id': claim_id must be at most 80 characters"),
+    "studies-semicolon-separated": (
+        lambda dc: mutate_text(dc.path("studies.csv"), lambda b: b.replace(b",", b";")),
+        "studies.csv", "row 1: the header row separates its columns with semicolons, not commas"),
+    "studies-empty-row-inside": (
+        lambda dc: mutate_text(dc.path("studies.csv"), lambda b: b.replace(b"\n", b"\n" + b"," * 29 + b"\n", 3)),
+        "studies.csv", "row 2: the row is empty; delete it or fill it in"),
+    "studies-too-many-values": (
+        lambda dc: mutate_text(dc.path("studies.csv"), lambda b: b"\n".join(
+            line + b",x,y" if i == 1 else line for i, line in enumerate(b.split(b"\n")))),
+        "studies.csv", "row 2: more values than the header has column names"),
 }
 
 
@@ -149,3 +180,95 @@ def test_ctrl_c_leaves_no_half_written_file(tmp_path, previous):
     assert b"interrupted: the previous reports are unchanged" in err
     assert snapshot(previous) == before
     assert not list(previous.parent.glob(".reports-*"))
+
+
+ALIAS_BOMB = "a: &a [" + ",".join(['"lol"'] * 9) + "]\n" + "".join(
+    f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi")) + "min_year: *i\n"
+
+PARAMETER_FILES = {
+    # id: (YAML text, expected text)
+    "alias-bomb": (ALIAS_BOMB, "line 1, column 4: YAML anchors and aliases (&name, *name) are not accepted"),
+    "recursive-alias": ("designs: &d [rct, *d]\n", "YAML anchors and aliases"),
+    "python-tag": ("title: !!python/object/apply:os.system [echo hi]\n", "could not determine a constructor"),
+    "number-as-path": ("studies_path: 42\n", "column 'studies_path': studies_path must be a path written as text, got int 42"),
+    "list-as-path": ("claims_path: [a.csv, b.csv]\nreviews_path: {file: r.csv}\n",
+                     "column 'reviews_path': reviews_path must be a path written as text, got dict {'file': 'r.csv'}"),
+    "number-as-name": ("2030: min_year\n", "parameter names must be text, got 2030"),
+    "huge-file": ("title: " + "x" * 70_000 + "\n", "a parameters file is at most 65536 bytes"),
+    "deep-nesting": ("title: " + "[" * 30_000 + "]" * 30_000 + "\n", "values nested more than 10 levels deep"),
+    "key-twice": ("min_year: 2000\ntitle: x\nmin_year: 2010\n", "line 3, column 1: 'min_year' is given twice; keep one"),
+    "huge-value": ("designs: [" + ", ".join(["q" * 50] * 1000) + "]\n", "unknown design(s) ['qqqq"),
+}
+
+
+@pytest.mark.parametrize("case", list(PARAMETER_FILES))
+def test_bad_parameters_file_fails_build_cleanly(case, tmp_path, previous, capsys):
+    text, expected = PARAMETER_FILES[case]
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    before = snapshot(previous)
+    code = main(["build", "--params", str(path), "--output", str(previous)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("error: Invalid input") == 1 and expected in err
+    assert len(err) < 2000  # whatever the file expands to, the message stays short
+    assert snapshot(previous) == before
+
+
+def test_hostile_text_and_filters_that_leave_no_evidence_build(tmp_path, data_copy, capsys):
+    """'$' in a country and a section used to crash 02_studies (math in labels); designs: [systematic_review]
+    used to crash 03_evidence_by_claim; trailing empty spreadsheet rows used to give 30 errors; a line break
+    in a title injected a RIS record, a '}' in a DOI broke the BibTeX, and formulas reached claims.csv."""
+    studies = data_copy.read("studies.csv")
+    reviews = studies.index[studies["design"] == "systematic_review"]
+    # Two '$' around text matplotlib cannot parse as math.
+    studies.loc[reviews[:2], "country"] = [r"Costs $5 \frac{ a $\bad{ session", "US$ 20 $"]
+    studies.loc[reviews[0], ["title", "doi", "source_url"]] = [
+        "Massage\nER  - \nTY  - JOUR\nTI  - injected", "10.1234/a}b", "https://example.org/x}y;z"]
+    data_copy.write("studies.csv", studies)
+    data_copy.set("claims.csv", 0, "section", r"Fees $x^$ here")
+    data_copy.set("claims.csv", 1, "claim", "=HYPERLINK(\"http://evil.example\", \"massage helps\")")
+    width = len(data_copy.read("outcomes.csv").columns)
+    with data_copy.path("outcomes.csv").open("a") as f:
+        f.write(("," * (width - 1) + "\n") * 2)
+    params = params_file(tmp_path, data_copy)
+    with open(params, "a") as f:
+        f.write("designs: [systematic_review]\n")
+    out = tmp_path / "out"
+    code = main(["build", "--params", params, "--output", str(out), "--no-claim-reports"])
+    assert code == 0, capsys.readouterr().err[-3000:]
+    for name in ("01_claims", "02_studies", "03_evidence_by_claim", "04_effects"):
+        page = (out / f"{name}.html").read_text(encoding="utf-8")
+        assert "No study that met the inclusion filters (designs systematic_review) bears on a claim" in page
+    verdicts = pd.read_csv(out / "verdicts.csv")
+    assert set(verdicts["verdict"]) == {"no_evidence", "not_testable"}
+    bib = bibtexparser.parse_string((out / "studies.bib").read_text(encoding="utf-8"))
+    assert not bib.failed_blocks
+    assert reviews.size == len(bib.entries) == len(rispy.loads((out / "studies.ris").read_text(encoding="utf-8")))
+    claims = pd.read_csv(out / "claims.csv", dtype=str)["claim"]
+    assert claims.str.startswith("'=HYPERLINK(").sum() == 1 and not claims.str.startswith("=").any()
+
+
+def test_typo_in_a_papermill_parameter_stops_the_notebook(tmp_path):
+    """papermill itself only warns about a parameter the notebook does not declare."""
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        pm.execute_notebook(str(build_module.project_root() / "notebooks" / "01_claims.ipynb"), str(tmp_path / "out.ipynb"),
+                            parameters={"min_yaer": 2030}, kernel_name=build_module.KERNEL_NAME, progress_bar=False,
+                            cwd=str(build_module.project_root()))
+    assert err.value.ename == "InputError"
+    assert "column 'min_yaer': unknown parameter (did you mean min_year?); valid parameters: claims_path" in err.value.evalue
+
+
+def test_parameter_paths_start_in_the_current_folder_or_home(tmp_path, monkeypatch):
+    from evidence_review.cli import read_parameters_file
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "p.yaml"
+    path.write_text("claims_path: my/claims.csv\nstudies_path: ~/s.csv\nreviews_path: /abs/r.csv\ntitle: ~/not-a-path\n")
+    params = read_parameters_file(path)
+    assert params["claims_path"] == str(tmp_path / "my" / "claims.csv")
+    assert params["studies_path"] == str(tmp_path / "home" / "s.csv")
+    assert params["reviews_path"] == "/abs/r.csv" and params["title"] == "~/not-a-path"

@@ -48,3 +48,108 @@ def test_filters_keep_matching_studies_and_their_outcomes():
     assert (f.studies["n_randomised"].fillna(f.studies["n_analysed"]) >= 30).all()
     assert set(f.outcomes["study_id"]) <= set(f.studies["study_id"])
     assert len(ev.studies) > len(f.studies)  # the input is not modified
+
+
+@pytest.mark.parametrize("value, shown", [(5, "int 5"), (["a", "b"], "list ['a', 'b']"), ({"x": 1}, "dict {'x': 1}"),
+                                          (True, "bool True"), (None, "NoneType None"), (3.5, "float 3.5")])
+def test_path_parameters_of_the_wrong_type(value, shown):
+    with pytest.raises(InputError) as err:
+        validate_parameters("params.yaml", studies_path=value)
+    assert str(err.value).endswith(f"(1 problem):\n  - column 'studies_path': studies_path must be a path written as text, got {shown}")
+
+
+def test_every_wrong_type_reported_at_once():
+    with pytest.raises(InputError) as err:
+        validate_parameters("params.yaml", claims_path=1, scorecard_path=[], output_dir={}, title=["t"], designs=7,
+                            pooling_method=["dl"], claim_id=3)
+    text = str(err.value)
+    assert "(7 problems)" in text
+    for column in ("claims_path", "scorecard_path", "output_dir", "title", "designs", "pooling_method", "claim_id"):
+        assert f"column '{column}'" in text
+    assert "scorecard_path must be a path or null written as text, got list []" in text
+
+
+def test_scorecard_may_be_null():
+    assert validate_parameters(scorecard_path=None).scorecard_path is None
+
+
+@pytest.mark.parametrize("value", ["data/\0claims.csv", "x" * 5000])
+def test_unusable_path_text_is_a_clean_error(value):
+    with pytest.raises(InputError, match="claims_path is not a usable path"):
+        validate_parameters(claims_path=value)
+
+
+def test_overlong_file_name_is_not_found_not_a_crash():
+    with pytest.raises(InputError, match="data file not found: /tmp/xxxxx"):
+        validate_parameters(claims_path="/tmp/" + "x" * 1000)
+
+
+def test_huge_values_are_quoted_briefly():
+    huge = [["y" * 100_000] * 1000] * 1000
+    with pytest.raises(InputError) as err:
+        validate_parameters(min_year=huge, min_n="z" * 1_000_000, designs=["q" * 1_000_000], title={"t": huge})
+    text = str(err.value)
+    assert "(4 problems)" in text and len(text) < 3000
+
+
+def test_unknown_parameter_hint_uses_the_closest_name():
+    with pytest.raises(InputError, match=r"column 'min_yaer': unknown parameter \(did you mean min_year\?\)"):
+        validate_parameters(min_yaer=2030)
+    with pytest.raises(InputError) as err:
+        validate_parameters(colour="red")
+    assert "did you mean" not in str(err.value) and "valid parameters: claims_path" in str(err.value)
+
+
+def test_unknown_notebook_names_are_the_injected_plain_values():
+    import math
+
+    namespace = {
+        "__name__": "__main__", "_i1": "code", "In": ["", "x"], "Out": {}, "exit": object(), "get_ipython": print,
+        "math": math, "prepare_review": prepare_review, "InputError": InputError,  # imports: never parameters
+        "min_year": 2010, "claims_path": "data/claims.csv",  # declared parameters
+        "min_yaer": 2030, "colour": "red", "flags": [1], "nothing": None,  # injected typos and extras
+    }
+    from evidence_review.pipeline import unknown_notebook_names
+
+    assert unknown_notebook_names(namespace) == ["colour", "flags", "min_yaer", "nothing"]
+
+
+def test_start_notebook_stops_on_an_injected_typo():
+    from evidence_review.pipeline import start_notebook
+
+    with pytest.raises(InputError) as err:
+        start_notebook({"min_year": None, "min_yaer": 2030})
+    assert "column 'min_yaer': unknown parameter (did you mean min_year?); valid parameters:" in str(err.value)
+
+
+@pytest.mark.parametrize("filters, says", [
+    ({"min_n": 100000}, "No study met the inclusion filters (at least 100000 participants): all "),
+    ({"designs": ["systematic_review"]}, "No study that met the inclusion filters (designs systematic_review) bears on a claim"),
+])
+def test_filters_that_leave_no_evidence_give_a_review_that_says_so(filters, says):
+    from evidence_review import charts
+    from evidence_review.pipeline import empty_review_note
+
+    review = prepare_review(**filters)
+    assert review.excluded_studies > 0
+    syn = review.synthesis
+    assert set(syn["verdicts"]["verdict"]) <= {"no_evidence", "not_testable"}
+    assert syn["trials"].empty and syn["trials"]["controlled"].dtype == bool  # typed even when empty
+    assert charts.evidence_column(syn["trials"]).empty
+    assert empty_review_note(review).startswith(says)
+
+
+def test_no_note_when_studies_remain():
+    from evidence_review.pipeline import empty_review_note
+
+    assert empty_review_note(prepare_review(min_n=20)) is None
+
+
+def test_notebooks_with_their_own_parameters_check_them_too():
+    from evidence_review.pipeline import check_notebook_names
+
+    check_notebook_names({"article_path": "a.txt", "In": []}, ["article_path", "draft_output"])
+    with pytest.raises(InputError) as err:
+        check_notebook_names({"article_path": "a.txt", "draft_ouput": "x.csv"}, ["article_path", "draft_output"])
+    assert str(err.value).endswith("column 'draft_ouput': unknown parameter (did you mean draft_output?); "
+                                   "valid parameters: article_path, draft_output")

@@ -275,7 +275,7 @@ def write_results(review, folder: Path) -> list[Path]:
     -------
     list of Path
     """
-    from .exports import studies_bibtex, studies_ris, verdicts_json
+    from .exports import spreadsheet_csv, studies_bibtex, studies_ris, verdicts_json
 
     syn = review.synthesis
     tables = {
@@ -289,7 +289,7 @@ def write_results(review, folder: Path) -> list[Path]:
     }
     if review.scorecard is not None:
         tables["scorecard.csv"] = review.scorecard
-    texts = {name: frame.to_csv(index=False, lineterminator="\n", float_format="%.6g") for name, frame in tables.items()}
+    texts = {name: spreadsheet_csv(frame) for name, frame in tables.items()}
     texts["verdicts.json"] = verdicts_json(syn["verdicts"], review.evidence.claims)
     texts["studies.bib"] = studies_bibtex(review.evidence.studies)
     texts["studies.ris"] = studies_ris(review.evidence.studies)

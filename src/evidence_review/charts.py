@@ -65,6 +65,22 @@ RATIO_MEASURES = ("RR", "OR", "HR", "IRR")
 EVIDENCE_COLUMNS = ("Randomised, MS", "Other controlled, MS", "Uncontrolled, MS", "Indirect")
 
 
+def _plain_text(text) -> str:
+    """Text from the data as a chart label: every ``$`` escaped, so matplotlib never parses it as math.
+
+    Parameters
+    ----------
+    text : object
+        A label (converted with ``str``).
+
+    Returns
+    -------
+    str
+        Drawn exactly as written (``"$5 a $ession"`` stays that, not an error or math).
+    """
+    return str(text).replace("$", r"\$")
+
+
 def description(chart) -> str:
     """The description (alt text) a chart function attached to its Axes or Figure.
 
@@ -176,7 +192,7 @@ def plot_claims_by_section(claims: pd.DataFrame, ax=None):
         ax.barh(range(len(table)), table[kind].to_numpy(), left=left, color=colours[i % len(colours)],
                 hatch=hatches[i % len(hatches)], edgecolor="black", linewidth=0.4, label=kind, height=0.75)
         left += table[kind].to_numpy()
-    ax.set_yticks(range(len(table)), table.index)
+    ax.set_yticks(range(len(table)), [_plain_text(section) for section in table.index])
     ax.set_xlabel("Number of claims")
     ax.set_title("Claims per article section, by type")
     ax.legend(title="Claim type", bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
@@ -205,9 +221,9 @@ def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None):
 
     counts = frame[column].fillna("not reported").map(label_code).value_counts().sort_values()
     ax = _axes(ax, (6, 0.3 * len(counts) + 1.2))
-    ax.barh(counts.index.astype(str), counts.to_numpy(), color=OKABE_ITO["blue"])
+    ax.barh([_plain_text(label) for label in counts.index], counts.to_numpy(), color=OKABE_ITO["blue"])
     ax.set_xlabel("Number of publications")
-    ax.set_title(title)
+    ax.set_title(_plain_text(title))
     for y, v in enumerate(counts.to_numpy()):
         ax.text(v, y, f" {v}", va="center", fontsize=MIN_FONT_PT)
     _readable(ax)
@@ -241,7 +257,7 @@ def plot_rob_traffic_light(studies: pd.DataFrame, ax=None):
             ax.text(x, y, ROB_SYMBOLS[j], ha="center", va="center", fontsize=11, fontweight="bold",
                     color=_text_colour(ROB_COLOURS[j]), zorder=3)
     ax.set_xticks(range(len(cols)), ["D1", "D2", "D3", "D4", "D5", "Overall"])
-    ax.set_yticks(range(len(data)), [study_label(s) for s in data.index])
+    ax.set_yticks(range(len(data)), [_plain_text(study_label(s)) for s in data.index])
     ax.set_ylim(len(data) - 0.5, -0.5)
     ax.set_xlim(-0.6, len(cols) - 0.4)
     ax.xaxis.tick_top()
@@ -386,7 +402,7 @@ def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.D
         radius = float(np.sqrt(_bubble_area([row.participants], biggest)[0] / np.pi))
         ax.annotate(str(row.trials), (x[row.column], y[row.claim_id]), xytext=(radius + 3, 0), textcoords="offset points",
                     ha="left", va="center", fontsize=MIN_FONT_PT, color="#000000", zorder=3)
-    ax.set_yticks(range(len(order)), [f"{o}. {short_label(t)}" for o, t in zip(ordered["order"], ordered["claim"])])
+    ax.set_yticks(range(len(order)), [_plain_text(f"{o}. {short_label(t)}") for o, t in zip(ordered["order"], ordered["claim"])])
     ax.set_xticks(range(len(EVIDENCE_COLUMNS)), [c.replace(", ", "\n").replace(" ", "\n") for c in EVIDENCE_COLUMNS])
     ax.xaxis.tick_top()
     ax.set_ylim(len(order) - 0.5, -0.5)
@@ -441,7 +457,7 @@ def plot_support_by_claim(trials: pd.DataFrame, claims: pd.DataFrame):
             left += table[direction].to_numpy()
         ax.set_title(column)
         ax.set_xlabel("Trials")
-    axes[0].set_yticks(range(len(order)), [f"{o}. {short_label(t, 34)}" for o, t in zip(ordered["order"], ordered["claim"])])
+    axes[0].set_yticks(range(len(order)), [_plain_text(f"{o}. {short_label(t, 34)}") for o, t in zip(ordered["order"], ordered["claim"])])
     axes[0].set_ylim(len(order) - 0.5, -0.5)
     axes[-1].legend(bbox_to_anchor=(1.02, 1), loc="upper left", frameon=False, title="Direction")
     for ax in axes:
@@ -486,7 +502,7 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
                hatch=DIRECTION_HATCHES[direction], edgecolor="black", linewidth=0.4, width=0.8)
         for xi, label in zip(xs, rows[label_column]):
             text = study_label(label) if label_column == "study_id" else str(label)
-            ax.text(xi, 1.04, text, rotation=90, ha="center", va="bottom", fontsize=MIN_FONT_PT)
+            ax.text(xi, 1.04, _plain_text(text), rotation=90, ha="center", va="bottom", fontsize=MIN_FONT_PT)
         centres.append(x0 + max(len(rows) - 1, 0) / 2)
         x0 += max(len(rows), 2) + gap
     ax.set_xticks(centres, ["favours\nintervention", "no\ndifference", "worse with\nintervention", "unclear"])
@@ -527,7 +543,7 @@ def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, column
     fig, axes = plt.subplots(rows, columns, figsize=(6.5 * columns, 3.8 * rows), layout="constrained", squeeze=False)
     for ax, domain in zip(axes.flat, domains):
         plot_harvest(directions.loc[directions["outcome_domain"] == domain], ax=ax)
-        ax.set_title(f"{name(domain)} ({counts[domain]} trials)")
+        ax.set_title(_plain_text(f"{name(domain)} ({counts[domain]} trials)"))
         _readable(ax)
     for ax in list(axes.flat)[len(domains):]:
         ax.set_visible(False)
@@ -631,7 +647,7 @@ def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title
                     ha="left", fontsize=MIN_FONT_PT + 0.5)
     ax.annotate(f"{measure} [95% CI]", xy=(1.02, -0.9), xycoords=("axes fraction", "data"), va="center", ha="left",
                 fontsize=MIN_FONT_PT + 0.5, fontweight="bold", annotation_clip=False)
-    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
+    ax.set_yticks(range(len(rows)), [_plain_text(r[0]) for r in rows])
     ax.set_ylim(len(rows) - 0.5, -1.3)
     null = 1.0 if ratio else 0.0
     if ratio:
@@ -642,13 +658,13 @@ def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title
         ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.xaxis.set_minor_formatter(FormatStrFormatter(""))
     ax.axvline(null, color="#555555", lw=0.9, ls="--")
-    ax.set_xlabel(f"{xlabel} ({measure}{', log scale' if ratio else ''})")
+    ax.set_xlabel(_plain_text(f"{xlabel} ({measure}{', log scale' if ratio else ''})"))
     if any(favours):
         ax.annotate(f"← {favours[0]}", xy=(null, 0), xycoords=("data", "axes fraction"), xytext=(-6, -34),
                     textcoords="offset points", ha="right", va="top", fontsize=MIN_FONT_PT + 0.5)
         ax.annotate(f"{favours[1]} →", xy=(null, 0), xycoords=("data", "axes fraction"), xytext=(6, -34),
                     textcoords="offset points", ha="left", va="top", fontsize=MIN_FONT_PT + 0.5)
-    ax.set_title(title or "Forest plot", loc="left")
+    ax.set_title(_plain_text(title) if title else "Forest plot", loc="left")
     _readable(ax)
     pooled = [r for r in rows if r[4] == "pooled"]
     summary = (f"; pooled {measure} {format_number(pooled[0][1])} (95% CI {format_number(pooled[0][2])} to "

@@ -11,6 +11,8 @@ from .tables import InputError, Problem, read_table, spreadsheet_row, validate_t
 from .vocab import CLAIM_TYPES, EXPECTED_DIRECTIONS, WORDING_STRENGTHS
 
 __all__ = [
+    "MAX_ID_LENGTH",
+    "slug_column",
     "DOMAINS_SCHEMA",
     "claims_schema",
     "load_outcome_domains",
@@ -26,10 +28,48 @@ BOOL_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True,
 #: "A dozen words at most" of the article's own wording.
 MAX_KEY_PHRASE_WORDS = 12
 MAX_TEXT = 400
+#: Ids become file names (``claims/<claim_id>.html``) and labels: long enough for any readable slug,
+#: far below the 255-byte file-name limit of common file systems.
+MAX_ID_LENGTH = 80
+
+
+def slug_column(name: str, example: str, nullable: bool = False, unique: bool = False) -> pa.Column:
+    """A column of ids: lower-case slugs of at most :data:`MAX_ID_LENGTH` characters.
+
+    Parameters
+    ----------
+    name : str
+        The column, for the message.
+    example : str
+        A valid id shown in the message.
+    nullable, unique : bool
+        As for :class:`pandera.pandas.Column`.
+
+    Returns
+    -------
+    pandera.pandas.Column
+    """
+    return pa.Column(
+        str,
+        [
+            pa.Check.str_length(1, MAX_ID_LENGTH, error=f"{name} must be at most {MAX_ID_LENGTH} characters"),
+            pa.Check.str_matches(SLUG, error=f"{name} must be a lower-case slug such as '{example}'"),
+        ],
+        nullable=nullable,
+        unique=unique,
+    )
+
 
 DOMAINS_SCHEMA = pa.DataFrameSchema(
     {
-        "code": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$", error="code must be lower_snake_case"), unique=True),
+        "code": pa.Column(
+            str,
+            [
+                pa.Check.str_length(1, MAX_ID_LENGTH, error=f"code must be at most {MAX_ID_LENGTH} characters"),
+                pa.Check.str_matches(r"^[a-z][a-z0-9_]*$", error="code must be lower_snake_case"),
+            ],
+            unique=True,
+        ),
         "label": pa.Column(str, pa.Check.str_length(1, 80, error="label must be 1-80 characters")),
         "description": pa.Column(str, nullable=True, required=False),
     },
@@ -116,11 +156,7 @@ def claims_schema(domains: set[str]) -> pa.DataFrameSchema:
     bool_check = pa.Check(lambda s: s.str.lower().isin(list(BOOL_WORDS)), error="expected true or false")
     return pa.DataFrameSchema(
         {
-            "claim_id": pa.Column(
-                str,
-                pa.Check.str_matches(SLUG, error="claim_id must be a lower-case slug such as 'pain-relief'"),
-                unique=True,
-            ),
+            "claim_id": slug_column("claim_id", "pain-relief", unique=True),
             "order": pa.Column("Int64", pa.Check.gt(0, error="order must be a positive number"), unique=True),
             "section": pa.Column(str, pa.Check.str_length(1, 120, error="section must be 1-120 characters")),
             "claim": pa.Column(str, pa.Check.str_length(10, MAX_TEXT, error=f"claim must be 10-{MAX_TEXT} characters")),

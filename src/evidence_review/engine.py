@@ -241,7 +241,8 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     cols = ["claim_id", "trial_group", "direction", "participants", "design", "comparator", "randomised",
             "controlled", "ms_population", "directness", "rob_overall", "study_id"]
     if links.empty:
-        return pd.DataFrame(columns=cols)
+        # Keep the columns' types (``controlled`` stays boolean) so callers need no empty-case branch.
+        return links[cols].reset_index(drop=True)
     needed = ["claim_id", "trial_group", "basis", "proxy_outcome", "direction", "participants", "randomised",
               "controlled", "ms_population", "directness", "design", "comparator", "rob_overall", "study_id"]
     links = links[needed]

@@ -8,6 +8,8 @@ with one message listing every problem and the valid values.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
+import os
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -16,17 +18,20 @@ import pandas as pd
 
 from .paths import DEFAULT_PATHS, resolve_path
 from .studies import Evidence, load_evidence
-from .tables import InputError, Problem
+from .tables import InputError, Problem, shown, shown_value
 from .vocab import DESIGNS
 
 __all__ = [
     "PARAMETER_NAMES",
     "ReviewParameters",
     "validate_parameters",
+    "unknown_notebook_names",
+    "check_notebook_names",
     "apply_filters",
     "Review",
     "prepare_review",
     "start_notebook",
+    "empty_review_note",
 ]
 
 #: Every parameter a notebook or parameters YAML may set, with its default.
@@ -42,6 +47,10 @@ PARAMETER_DEFAULTS = {
 PARAMETER_NAMES = tuple(PARAMETER_DEFAULTS)
 POOLING_METHODS = ("dl", "pm")
 _INPUTS = ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path")
+#: Names IPython puts in every notebook's namespace; never parameters.
+_NOTEBOOK_BUILTINS = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
+#: The types papermill can inject as parameters (YAML and JSON values).
+_PARAMETER_TYPES = (str, int, float, bool, list, dict, tuple, type(None))
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,38 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _unknown_parameter(name, known) -> Problem:
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return Problem(f"unknown parameter{hint}; valid parameters: {', '.join(known)}", column=shown(name))
+
+
+#: Longest path a parameter may hold (Linux's PATH_MAX); longer text is a slip, not a path.
+MAX_PATH_LENGTH = 4096
+
+
+def _path_type_problem(key: str, value, may_be_none: bool = False) -> Problem | None:
+    """A path parameter must be text (or a path object); YAML happily gives numbers, lists or mappings."""
+    if value is None and may_be_none:
+        return None
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        what = "a path or null" if may_be_none else "a path"
+        return Problem(f"{key} must be {what} written as text, got {type(value).__name__} {shown_value(value)}", column=key)
+    if "\0" in value or len(value) > MAX_PATH_LENGTH:
+        return Problem(f"{key} is not a usable path (a NUL character or longer than {MAX_PATH_LENGTH} characters): "
+                       f"{shown_value(value)}", column=key)
+    return None
+
+
+def _is_file(path) -> bool:
+    try:
+        return resolve_path(path).is_file()
+    except (OSError, ValueError):  # e.g. a name longer than the file system allows
+        return False
+
+
 def validate_parameters(source: str = "parameters", **params) -> ReviewParameters:
     """Check run parameters, reporting every problem at once with the valid values.
 
@@ -84,39 +125,52 @@ def validate_parameters(source: str = "parameters", **params) -> ReviewParameter
     Raises
     ------
     InputError
-        On an unknown parameter name, a missing data file, an unknown design, a year in the future
-        or out of range, a negative minimum sample size or an unknown pooling method.
+        On an unknown parameter name (with the closest valid one), a path that is not text (a number,
+        list or mapping from YAML), a missing data file, an unknown design, a year in the future or
+        out of range, a negative minimum sample size, an unknown pooling method or a value of the
+        wrong type. Values are quoted briefly (:func:`evidence_review.tables.shown_value`), however large.
     """
     problems: list[Problem] = []
-    for key in params:
-        if key not in PARAMETER_DEFAULTS:
-            close = [n for n in PARAMETER_NAMES if n[:4] == key[:4]]
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            problems.append(Problem(f"unknown parameter{hint}; valid parameters: {', '.join(PARAMETER_NAMES)}", column=key))
+    problems += [_unknown_parameter(key, PARAMETER_NAMES) for key in params if key not in PARAMETER_DEFAULTS]
     values = {**PARAMETER_DEFAULTS, **{k: v for k, v in params.items() if k in PARAMETER_DEFAULTS}}
+    for key in (*_INPUTS, "scorecard_path", "output_dir"):
+        problem = _path_type_problem(key, values[key], may_be_none=key == "scorecard_path")
+        if problem:
+            problems.append(problem)
+            values[key] = PARAMETER_DEFAULTS[key] if key != "output_dir" else None
     for key in _INPUTS:
-        if values[key] is None or not resolve_path(values[key]).is_file():
-            problems.append(Problem(f"data file not found: {values[key]}", column=key))
-    if values["scorecard_path"] is not None and not resolve_path(values["scorecard_path"]).is_file():
-        problems.append(Problem(f"scorecard file not found: {values['scorecard_path']} (use null for none)", column="scorecard_path"))
+        if values[key] is not None and not _is_file(values[key]) and not any(p.column == key for p in problems):
+            problems.append(Problem(f"data file not found: {shown(values[key], 200)}", column=key))
+    scorecard = values["scorecard_path"]
+    if scorecard is not None and not _is_file(scorecard) and not any(p.column == "scorecard_path" for p in problems):
+        problems.append(Problem(f"scorecard file not found: {shown(scorecard, 200)} (use null for none)", column="scorecard_path"))
     if not isinstance(values["title"], str) or not values["title"].strip():
-        problems.append(Problem("title must be a non-empty text", column="title"))
+        problems.append(Problem(f"title must be a non-empty text, got {shown_value(values['title'])}", column="title"))
     designs = values["designs"]
     if designs is None:
         designs = DESIGNS
     elif isinstance(designs, str):
         designs = [d.strip() for d in designs.split(",") if d.strip()]
-    unknown = [d for d in designs if d not in DESIGNS]
+    if not isinstance(designs, (list, tuple)):
+        problems.append(Problem(f"designs must be a list such as [rct, crossover_rct], got {shown_value(designs)}; "
+                                f"valid designs: {', '.join(DESIGNS)}", column="designs"))
+        designs = DESIGNS
+    unknown = [d for d in designs if not isinstance(d, str) or d not in DESIGNS]
     if unknown or not designs:
-        problems.append(Problem(f"unknown design(s) {unknown or '(none given)'}; valid designs: {', '.join(DESIGNS)}", column="designs"))
+        problems.append(Problem(f"unknown design(s) {shown_value(unknown) if unknown else '(none given)'}; "
+                                f"valid designs: {', '.join(DESIGNS)}", column="designs"))
     this_year = _dt.date.today().year
     if values["min_year"] is not None and not (_is_int(values["min_year"]) and 1900 <= values["min_year"] <= this_year):
-        problems.append(Problem(f"min_year must be a whole year between 1900 and {this_year}, got {values['min_year']!r}", column="min_year"))
+        problems.append(Problem(f"min_year must be a whole year between 1900 and {this_year}, got {shown_value(values['min_year'])}",
+                                column="min_year"))
     if values["min_n"] is not None and not (_is_int(values["min_n"]) and values["min_n"] >= 0):
-        problems.append(Problem(f"min_n must be a whole number >= 0, got {values['min_n']!r}", column="min_n"))
-    if values["pooling_method"] not in POOLING_METHODS:
-        problems.append(Problem(f"unknown pooling_method {values['pooling_method']!r}; valid: {', '.join(POOLING_METHODS)}", column="pooling_method"))
-    if values["output_dir"] in (None, ""):
+        problems.append(Problem(f"min_n must be a whole number >= 0, got {shown_value(values['min_n'])}", column="min_n"))
+    if not isinstance(values["pooling_method"], str) or values["pooling_method"] not in POOLING_METHODS:
+        problems.append(Problem(f"unknown pooling_method {shown_value(values['pooling_method'])}; valid: {', '.join(POOLING_METHODS)}",
+                                column="pooling_method"))
+    if values["claim_id"] is not None and not isinstance(values["claim_id"], str):
+        problems.append(Problem(f"claim_id must be a text, got {shown_value(values['claim_id'])}", column="claim_id"))
+    if values["output_dir"] in (None, "") and not any(p.column == "output_dir" for p in problems):
         problems.append(Problem("output_dir must be a folder path", column="output_dir"))
     if problems:
         raise InputError(source, problems)
@@ -220,7 +274,8 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
     if require_claim:
         valid = evidence.claims["claim_id"].tolist()
         if p.claim_id not in valid:
-            raise InputError(source, [Problem(f"unknown claim_id {p.claim_id!r}; valid claim_ids: {', '.join(valid)}", column="claim_id")])
+            raise InputError(source, [Problem(f"unknown claim_id {shown_value(p.claim_id)}; valid claim_ids: {', '.join(valid)}",
+                                              column="claim_id")])
     scorecard = None
     if p.scorecard_path is not None:
         from .scorecard import load_scorecard
@@ -248,4 +303,92 @@ def start_notebook(namespace: dict, require_claim: bool = False) -> Review:
 
     setup_display()
     params = {k: namespace[k] for k in PARAMETER_NAMES if k in namespace}
-    return prepare_review("notebook parameters", require_claim=require_claim, **params)
+    # papermill only warns about a parameter the notebook does not declare (a typo such as
+    # ``-p min_yaer 2030``) and runs on with the default: name it as an error instead.
+    params.update({k: namespace[k] for k in unknown_notebook_names(namespace)})
+    review = prepare_review("notebook parameters", require_claim=require_claim, **params)
+    note = empty_review_note(review)
+    if note:
+        from IPython.display import Markdown, display
+
+        display(Markdown(f"**{note}**"))
+    return review
+
+
+def empty_review_note(review: Review) -> str | None:
+    """The sentence a review shows when its inclusion filters left no evidence on any claim, else None.
+
+    Parameters
+    ----------
+    review : Review
+
+    Returns
+    -------
+    str or None
+        Names the filters that were set, so the reader sees why every claim has no evidence.
+    """
+    if review.excluded_studies == 0 or not review.synthesis["trials"].empty:
+        return None
+    p = review.params
+    filters = []
+    if set(p.designs) != set(DESIGNS):
+        filters.append(f"designs {', '.join(p.designs)}")
+    if p.min_year is not None:
+        filters.append(f"published in {p.min_year} or later")
+    if p.min_n is not None:
+        filters.append(f"at least {p.min_n} participants")
+    kept = len(review.evidence.studies)
+    if kept == 0:
+        return (f"No study met the inclusion filters ({'; '.join(filters)}): all {review.excluded_studies} studies "
+                "were excluded, so no claim has evidence in this review.")
+    return (f"No study that met the inclusion filters ({'; '.join(filters)}) bears on a claim: {review.excluded_studies} "
+            f"studies were excluded and the {kept} kept report no result linked to a claim, so no claim has evidence "
+            "in this review.")
+
+
+def check_notebook_names(namespace: dict, known) -> None:
+    """Stop a notebook that was given a parameter it does not have (for notebooks outside the review,
+    such as ``00_draft_claims``, whose parameters are not :data:`PARAMETER_NAMES`).
+
+    Parameters
+    ----------
+    namespace : dict
+        The notebook's ``globals()``, in the first cell after ``parameters``.
+    known : sequence of str
+        The notebook's parameters.
+
+    Raises
+    ------
+    InputError
+        Naming each unknown parameter, the closest valid one and all valid ones.
+    """
+    unknown = unknown_notebook_names(namespace, known)
+    if unknown:
+        raise InputError("notebook parameters", [_unknown_parameter(name, tuple(known)) for name in unknown])
+
+
+def unknown_notebook_names(namespace: dict, known=PARAMETER_NAMES) -> list[str]:
+    """Names a notebook was given that are not parameters (papermill injects any name it is passed).
+
+    Called by the first cell after ``parameters``, when the namespace holds only the parameters, the
+    injected values and that cell's imports; imports are modules, classes and functions, never plain
+    values, so every plain value whose name is not a parameter was injected.
+
+    Parameters
+    ----------
+    namespace : dict
+        The notebook's ``globals()``.
+    known : sequence of str
+        The notebook's parameters (default: the review's).
+
+    Returns
+    -------
+    list of str
+        The unknown names, sorted.
+    """
+    known = set(known)
+    return sorted(
+        name for name, value in namespace.items()
+        if not name.startswith("_") and name not in known and name not in _NOTEBOOK_BUILTINS
+        and type(value) in _PARAMETER_TYPES
+    )

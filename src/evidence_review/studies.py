@@ -6,12 +6,13 @@ import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .claims import BOOL_WORDS, SLUG, load_claims, load_outcome_domains
+from .claims import BOOL_WORDS, load_claims, load_outcome_domains, slug_column
 from .paths import DEFAULT_PATHS, resolve_path
-from .tables import InputError, Problem, combine_errors, read_table, spreadsheet_row, validate_table
+from .tables import InputError, Problem, combine_errors, read_table, shown, spreadsheet_row, validate_table
 from .vocab import (
     BASES,
     COMPARATORS,
@@ -42,6 +43,18 @@ DOI = r"^10\.\d{4,9}/\S+$"
 PMID = r"^[1-9]\d{0,8}$"
 URL = r"^https?://\S+$"
 MAX_TEXT = 1000
+#: Plausibility bounds of typed-in numbers (documented in data/README.md). Anything outside them is
+#: a typing or unit slip, and non-finite values (``inf``, ``1e999``) are outside by construction.
+MAX_MAGNITUDE = 1e9
+#: Smallest SD taken as real: below it a standardised effect explodes (g = difference / SD).
+MIN_SD = 1e-6
+#: Largest number of people in one study or review.
+MAX_N = 10_000_000
+#: An arm of fewer than two people has no SD.
+MIN_ARM_N = 2
+#: Largest plausible standardised difference between two arms' means. Clinical effects are well
+#: below 3 SDs; a difference of more than 10 SDs almost always means a standard error typed as an SD.
+MAX_SMD = 10
 
 
 def _one_of(values, name):
@@ -61,6 +74,17 @@ def _num(col: pd.Series) -> pd.Series:
     return pd.to_numeric(col, errors="coerce")
 
 
+def _number(error: str = f"must be a finite number from {-MAX_MAGNITUDE:g} to {MAX_MAGNITUDE:g}") -> pa.Column:
+    return pa.Column("float64", pa.Check.in_range(-MAX_MAGNITUDE, MAX_MAGNITUDE, error=error), nullable=True)
+
+
+def _count(low: int, error: str) -> pa.Column:
+    return pa.Column("Int64", pa.Check.in_range(low, MAX_N, error=error), nullable=True)
+
+
+N_ERROR = f"N must be positive and at most {MAX_N}"
+
+
 def _not_above(low: str, high: str):
     """Wide check: ``low <= high`` wherever both are present (never errors on bad cells)."""
 
@@ -69,6 +93,13 @@ def _not_above(low: str, high: str):
         return lo.isna() | hi.isna() | (lo <= hi)
 
     return check
+
+
+def _plausible_difference(df: pd.DataFrame) -> pd.Series:
+    """Wide check: the arms' means differ by at most :data:`MAX_SMD` pooled SDs, where all four are given."""
+    m1, m2, s1, s2 = (_num(df[c]) for c in ("mean_int", "mean_ctl", "sd_int", "sd_ctl"))
+    spread = ((s1**2 + s2**2) / 2) ** 0.5
+    return m1.isna() | m2.isna() | s1.isna() | s2.isna() | ~(spread > 0) | ((m1 - m2).abs() <= MAX_SMD * spread)
 
 
 def _ci_contains(estimate: str, low: str, high: str):
@@ -81,7 +112,7 @@ def _ci_contains(estimate: str, low: str, high: str):
 
 STUDIES_SCHEMA = pa.DataFrameSchema(
     {
-        "study_id": pa.Column(str, pa.Check.str_matches(SLUG, error="study_id must be a lower-case slug such as 'negahban2013'"), unique=True),
+        "study_id": slug_column("study_id", "negahban2013", unique=True),
         "authors": _text(500),
         "year": pa.Column(
             "Int64",
@@ -93,12 +124,12 @@ STUDIES_SCHEMA = pa.DataFrameSchema(
         "doi": pa.Column(str, pa.Check.str_matches(DOI, error="not a DOI (expected 10.NNNN/suffix, no https://doi.org/)"), nullable=True),
         "pmid": pa.Column(str, pa.Check.str_matches(PMID, error="not a PMID (expected up to 9 digits)"), nullable=True),
         "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be the http(s) address of the page read")),
-        "trial_group": pa.Column(str, pa.Check.str_matches(SLUG, error="trial_group must be a lower-case slug"), nullable=True),
+        "trial_group": slug_column("trial_group", "nazari2015", nullable=True),
         "design": pa.Column(str, _one_of(DESIGNS, "design")),
         "population": _text(300, nullable=False),
         "condition": pa.Column(str, _one_of(CONDITIONS, "condition")),
-        "n_randomised": pa.Column("Int64", pa.Check.gt(0, error="N must be positive"), nullable=True),
-        "n_analysed": pa.Column("Int64", pa.Check.gt(0, error="N must be positive"), nullable=True),
+        "n_randomised": _count(1, N_ERROR),
+        "n_analysed": _count(1, N_ERROR),
         "intervention": pa.Column(str, _one_of(INTERVENTIONS, "intervention")),
         "intervention_detail": _text(500),
         "comparator": pa.Column(str, _one_of(COMPARATORS, "comparator")),
@@ -163,9 +194,13 @@ def outcomes_schema(domains: set[str]) -> pa.DataFrameSchema:
     pandera.pandas.DataFrameSchema
         Schema for ``outcomes.csv``.
     """
-    n_col = pa.Column("Int64", pa.Check.gt(0, error="N must be positive"), nullable=True)
-    sd_col = pa.Column("float64", pa.Check.gt(0, error="SD must be positive"), nullable=True)
-    num = pa.Column("float64", nullable=True)
+    n_col = _count(MIN_ARM_N, f"an arm's N must be at least {MIN_ARM_N} (an SD needs two people) and at most {MAX_N}")
+    sd_col = pa.Column(
+        "float64",
+        pa.Check.in_range(MIN_SD, MAX_MAGNITUDE, error=f"SD must be positive, from {MIN_SD:g} to {MAX_MAGNITUDE:g}"),
+        nullable=True,
+    )
+    num = _number()
     return pa.DataFrameSchema(
         {
             "study_id": pa.Column(str),
@@ -191,7 +226,11 @@ def outcomes_schema(domains: set[str]) -> pa.DataFrameSchema:
             "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be an http(s) address"), nullable=True),
             "notes": _text(),
         },
-        checks=_ci_checks("effect"),
+        checks=[
+            *_ci_checks("effect"),
+            pa.Check(_plausible_difference, error=f"mean_int/mean_ctl/sd_int/sd_ctl: the means differ by more than {MAX_SMD} "
+                     "SDs, which no treatment does; check that the SDs are not standard errors"),
+        ],
         strict=True,
         coerce=True,
         name="outcomes",
@@ -211,7 +250,7 @@ def reviews_schema(domains: set[str]) -> pa.DataFrameSchema:
     pandera.pandas.DataFrameSchema
         Schema for ``reviews.csv``.
     """
-    num = pa.Column("float64", nullable=True)
+    num = _number()
     return pa.DataFrameSchema(
         {
             "review_id": pa.Column(str),
@@ -223,8 +262,8 @@ def reviews_schema(domains: set[str]) -> pa.DataFrameSchema:
             "ci_high": num,
             **_ci_and_p_columns(),
             "i2": pa.Column("float64", pa.Check.in_range(0, 100, error="I^2 is a percentage between 0 and 100"), nullable=True),
-            "n_studies": pa.Column("Int64", pa.Check.gt(0, error="n_studies must be positive"), nullable=True),
-            "n_participants": pa.Column("Int64", pa.Check.gt(0, error="N must be positive"), nullable=True),
+            "n_studies": _count(1, f"n_studies must be positive and at most {MAX_N}"),
+            "n_participants": _count(1, N_ERROR),
             "included_studies": _text(),
             "conclusion": _text(nullable=False),
             "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be an http(s) address")),
@@ -262,13 +301,34 @@ def load_studies(path: str | Path) -> pd.DataFrame:
 
 def _unknown_ids(frame: pd.DataFrame, column: str, known: set[str], what: str) -> list[Problem]:
     return [
-        Problem(f"{what} '{value}' is not in the studies file", spreadsheet_row(i), column)
+        Problem(f"{what} '{shown(value)}' is not in the studies file", spreadsheet_row(i), column)
         for i, value in frame[column].items()
         if isinstance(value, str) and value not in known
     ]
 
 
-def load_outcomes(path: str | Path, domains: set[str], study_ids: set[str] | None = None) -> pd.DataFrame:
+def _arms_within_study_size(frame: pd.DataFrame, studies: pd.DataFrame) -> list[Problem]:
+    """Rows whose two arms hold more than twice the study's N (a crossover or before/after row counts
+    each person in both arms, so twice N is the most two arms can hold)."""
+    if not {"study_id", "n_int", "n_ctl"} <= set(frame.columns):
+        return []
+    by_id = studies.drop_duplicates("study_id")
+    size = by_id["n_randomised"].fillna(by_id["n_analysed"]).astype("float64").to_numpy()
+    position = pd.Index(by_id["study_id"]).get_indexer(frame["study_id"])
+    study_n = np.where(position >= 0, size[position], np.nan)
+    arms = (_num(frame["n_int"]).fillna(0) + _num(frame["n_ctl"]).fillna(0)).to_numpy(dtype="float64")
+    # Non-numbers and absurd counts are the schema's to report.
+    too_many = (arms >= 0) & (arms <= 2 * MAX_N) & (arms > 2 * study_n)
+    return [
+        Problem(f"the arms hold {arms[k]:g} people, more than twice the study's N ({study_n[k]:g}) in studies.csv",
+                spreadsheet_row(frame.index[k]), "n_int/n_ctl")
+        for k in np.flatnonzero(too_many)
+    ]
+
+
+def load_outcomes(
+    path: str | Path, domains: set[str], study_ids: set[str] | None = None, studies: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Load and validate ``outcomes.csv``.
 
     Parameters
@@ -279,6 +339,9 @@ def load_outcomes(path: str | Path, domains: set[str], study_ids: set[str] | Non
         Allowed outcome-domain codes.
     study_ids : set of str, optional
         Known studies; an outcome for any other study is an error.
+    studies : pandas.DataFrame, optional
+        The studies table: its ids are the known studies, and two arms may not hold more than twice
+        a study's N (``n_randomised``, else ``n_analysed``).
 
     Returns
     -------
@@ -292,7 +355,11 @@ def load_outcomes(path: str | Path, domains: set[str], study_ids: set[str] | Non
         Listing every bad row and column at once.
     """
     frame = read_table(path)
+    if studies is not None:
+        study_ids = set(studies["study_id"])
     extra = _unknown_ids(frame, "study_id", study_ids, "study_id") if study_ids is not None and "study_id" in frame else []
+    if studies is not None:
+        extra += _arms_within_study_size(frame, studies)
     outcomes = validate_table(frame, outcomes_schema(domains), str(path), extra)
     outcomes["higher_is_better"] = outcomes["higher_is_better"].str.lower().map(BOOL_WORDS).astype("boolean")
     outcomes.insert(
@@ -389,8 +456,7 @@ def load_evidence(
     codes = set(domains["code"])
     claims = attempt(load_claims, resolve_path(claims_path), codes)
     studies = attempt(load_studies, resolve_path(studies_path))
-    ids = set(studies["study_id"]) if studies is not None else None
-    outcomes = attempt(load_outcomes, resolve_path(outcomes_path), codes, ids)
+    outcomes = attempt(load_outcomes, resolve_path(outcomes_path), codes, None, studies)
     reviews = attempt(load_reviews, resolve_path(reviews_path), codes, studies)
     if errors:
         raise combine_errors(errors)

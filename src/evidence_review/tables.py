@@ -7,20 +7,81 @@ column of *every* problem, listed at once.
 
 from __future__ import annotations
 
+import csv
 import io
+import itertools
 import re
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
-__all__ = ["InputError", "Problem", "combine_errors", "read_table", "validate_table", "spreadsheet_row"]
+__all__ = [
+    "InputError",
+    "Problem",
+    "combine_errors",
+    "read_table",
+    "validate_table",
+    "spreadsheet_row",
+    "shown",
+    "shown_value",
+]
 
 #: Row-level checks name their columns in their error text: "effect/ci_low/ci_high: message".
 ROW_CHECK_SEPARATOR = ": "
 #: Header row is spreadsheet row 1, so the first data row (index 0) is row 2.
 _HEADER_ROWS = 1
+#: Longest piece of user text or value quoted in an error message; longer ones are cut with "...".
+MAX_SHOWN = 60
+#: Text a numeric cell may hold that Python reads as "not a number" (any case, any sign): never a reported value.
+_NAN_WORDS = frozenset(sign + "".join(letters) for sign in ("", "+", "-")
+                       for letters in itertools.product("nN", "aA", "nN"))
+
+
+def shown(text: object, limit: int = MAX_SHOWN) -> str:
+    """Quote user text in an error message: at most ``limit`` characters, control characters escaped.
+
+    Parameters
+    ----------
+    text : object
+        A cell or parameter value (converted with ``str``).
+    limit : int
+        Longest text kept; longer text ends in ``...``.
+
+    Returns
+    -------
+    str
+        Safe to print on a terminal: line breaks, tabs and escape sequences appear as ``\\n``, ``\\t``, ``\\x1b``.
+    """
+    text = str(text)
+    cut = len(text) > limit
+    text = text[: limit - 3] if cut else text
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text + "..." if cut else text
+
+
+_BOUNDED_REPR = reprlib.Repr()
+_BOUNDED_REPR.maxlevel = 3
+_BOUNDED_REPR.maxdict = _BOUNDED_REPR.maxlist = _BOUNDED_REPR.maxtuple = _BOUNDED_REPR.maxset = 6
+_BOUNDED_REPR.maxstring = _BOUNDED_REPR.maxlong = _BOUNDED_REPR.maxother = MAX_SHOWN
+
+
+def shown_value(value: object) -> str:
+    """A parameter value as Python would write it, bounded however large or deep the value is.
+
+    Parameters
+    ----------
+    value : object
+        Any value read from YAML or given to a notebook.
+
+    Returns
+    -------
+    str
+        At most a few hundred characters (``reprlib`` cuts long text, lists, mappings and nesting).
+    """
+    return shown(_BOUNDED_REPR.repr(value), limit=4 * MAX_SHOWN)
 
 
 @dataclass(frozen=True)
@@ -134,7 +195,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     source = str(path)
     if not path.is_file():
         raise InputError(source, [Problem("file not found" if not path.exists() else "not a file")])
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(source, [Problem(f"the file cannot be read ({shown(exc.strerror or exc)})")]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -144,18 +208,42 @@ def read_table(path: str | Path) -> pd.DataFrame:
         ) from None
     if not text.strip():
         raise InputError(source, [Problem("the file is empty; expected a header row and data rows")])
+    header = text.lstrip().partition("\n")[0]
+    for sign, name in ((";", "semicolons"), ("\t", "tabs")):
+        if sign in header and "," not in header:
+            raise InputError(source, [Problem(
+                f"the header row separates its columns with {name}, not commas; save the file as "
+                "comma-separated CSV (in a spreadsheet: CSV UTF-8, comma-delimited)", row=1)])
+    names = [name.strip() for name in next(csv.reader([header]), [])]
+    twice = sorted({name for name in names if name and names.count(name) > 1})
+    if twice:
+        # pandas would rename the second one 'name.1' and report an unexpected column.
+        raise InputError(source, [Problem("the header names this column more than once", row=1, column=shown(name))
+                                  for name in twice])
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=False
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(source, [Problem(f"not a valid CSV file: {exc}")]) from None
-    if frame.empty:
-        raise InputError(source, [Problem("the file has a header but no data rows")])
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas silently turns the extra leading values of a too-long first row into an index.
+        raise InputError(source, [Problem(
+            "more values than the header has column names; delete the extra values or name their columns", row=2)])
+    # Spreadsheets may save empty columns right of the data, with no header: not columns of the table.
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ") and frame[c].isna().all()]
+    frame = frame.drop(columns=unnamed)
     frame.columns = [str(c).strip() for c in frame.columns]
     # Text cells keep their content but lose stray spaces a spreadsheet adds around them.
     for col in frame.columns:
         frame[col] = frame[col].str.strip().replace("", pd.NA)
+    # Spreadsheets often save a few rows of empty cells (",,,,") below the data: not data rows.
+    trailing = 0
+    while trailing < len(frame) and frame.iloc[len(frame) - 1 - trailing].isna().all():
+        trailing += 1
+    frame = frame.iloc[: len(frame) - trailing]
+    if frame.empty:
+        raise InputError(source, [Problem("the file has a header but no data rows")])
     return frame
 
 
@@ -195,7 +283,7 @@ def _problems_from_failures(failures: pd.DataFrame, frame: pd.DataFrame) -> list
             problems.setdefault((row, columns, message), Problem(message, row, columns))
             continue
         if check.startswith("column_in_dataframe") or check.startswith("column_in_schema"):
-            column = str(value)
+            column = shown(value)
             row = None
         elif index is None or (isinstance(index, float) and pd.isna(index)):
             if isinstance(value, str) and value.startswith(("TypeError", "ValueError")):
@@ -204,11 +292,8 @@ def _problems_from_failures(failures: pd.DataFrame, frame: pd.DataFrame) -> list
         else:
             row = spreadsheet_row(index)
             if column is not None and message not in ("is empty but required",):
-                shown = frame.at[index, column] if column in frame.columns and index in frame.index else value
-                shown = str(shown)
-                if len(shown) > 60:
-                    shown = shown[:57] + "..."
-                message = f"{message} (found '{shown}')"
+                found = frame.at[index, column] if column in frame.columns and index in frame.index else value
+                message = f"{message} (found '{shown(found)}')"
         key = (row, column, message.split(" (found")[0])
         problems.setdefault(key, Problem(message, row, column))
     return sorted(problems.values(), key=lambda p: (p.row or 0, p.column or ""))
@@ -241,12 +326,46 @@ def validate_table(
     InputError
         Listing every failing cell, row and column.
     """
-    extra = list(extra or [])
+    extra = list(extra or []) + _nan_text_problems(frame, schema)
+    empty_rows = {spreadsheet_row(i) for i in _empty_rows(frame)}
     try:
         valid = schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         problems = _problems_from_failures(exc.failure_cases, frame) + extra
-        raise InputError(source, sorted(problems, key=lambda p: (p.row or 0, p.column or ""))) from None
-    if extra:
-        raise InputError(source, extra)
-    return valid
+    else:
+        problems = extra
+    if not problems:
+        return valid
+    # A cell already reported (e.g. 'nan' typed into a number column) is not also "empty but required",
+    # and an empty row in the middle of the data is one problem, not one per column.
+    named = {(p.row, p.column) for p in extra}
+    problems = [p for p in problems if p.row not in empty_rows
+                and not (p.message == "is empty but required" and (p.row, p.column) in named)]
+    problems += [Problem("the row is empty; delete it or fill it in", row) for row in sorted(empty_rows)]
+    raise InputError(source, sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
+
+
+def _empty_rows(frame: pd.DataFrame) -> pd.Index:
+    """Index of the rows whose every cell is empty (checked column by column, on ever fewer rows)."""
+    candidates = frame.index
+    for column in frame.columns:
+        if candidates.empty:
+            break
+        candidates = candidates[frame.loc[candidates, column].isna().to_numpy()]
+    return candidates
+
+
+def _nan_text_problems(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> list[Problem]:
+    """Cells of number columns holding the text 'nan': the schema's type coercion would read them as empty."""
+    problems = []
+    for name, column in schema.columns.items():
+        if name not in frame.columns or str(column.dtype) != "float64":
+            continue
+        text = frame[name]
+        is_nan = text.isin(_NAN_WORDS)
+        problems += [
+            Problem(f"not a number (found '{shown(text[i])}'); leave the cell empty when no value was reported",
+                    spreadsheet_row(i), name)
+            for i in frame.index[is_nan]
+        ]
+    return problems
