@@ -207,3 +207,11 @@ def test_harvest_panels_are_titled_with_domain_labels():
     fig = charts.plot_harvest_by_domain(directions, labels={"blood_flow": "Blood flow"})
     assert fig.axes[0].get_title() == "Blood flow (5 trials)"
     assert "(Blood flow)" in charts.description(fig)
+
+
+def test_albatross_without_p_values_says_so_instead_of_failing():
+    links = pd.DataFrame({"outcome_id": ["o1"], "p_value": [np.nan], "participants": [10], "direction": ["benefit"]})
+    ax = charts.plot_albatross(links)
+    ax.figure.canvas.draw()
+    assert ax.get_yscale() == "linear"
+    assert "No included result reports a p-value" in [t.get_text() for t in ax.texts]

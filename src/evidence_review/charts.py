@@ -580,11 +580,15 @@ def plot_albatross(links: pd.DataFrame, ax=None):
         for s in (-1, 1):
             ax.axvline(s * -np.log10(p), color="#777777", ls=":", lw=0.9)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yscale("log")
+    if len(data):
+        ax.set_yscale("log")
+    else:  # a log axis needs positive data; say why the chart is empty instead
+        ax.text(0.5, 0.5, "No included result reports a p-value", transform=ax.transAxes, ha="center", va="center")
     ax.set_xlabel("−log10(p), signed: right = favours the intervention, left = harm")
     ax.set_ylabel("Participants (log scale)")
     ax.set_title("Albatross plot of reported p-values (dotted: p = 0.05 and 0.001)")
-    ax.legend(title="Direction", frameon=False)
+    if len(data):
+        ax.legend(title="Direction", frameon=False)
     _readable(ax)
     ax.description = (f"Albatross plot of {len(data)} results with a reported p-value: signed strength of evidence "
                       "against number of participants; marker shape and colour give the direction.")
