@@ -5,6 +5,10 @@
     python3 review.py test  [pytest options]  # unit tests + nbval on the executed notebooks
     python3 review.py refresh                 # re-execute notebooks/ in place after a data change
 
+``build`` runs in the folder you call it from, so relative ``--params`` and ``--output`` (and the
+paths inside a parameters file) are taken from there; SIGTERM and SIGHUP are passed on to it, and
+it is sent SIGTERM should this launcher die (even by ``kill -9``), so it always cleans up.
+
 On first use (and whenever requirements.lock or pyproject.toml change) this creates ``.venv``,
 installs the exact versions of ``requirements.lock`` plus the project itself, and registers the
 project's Jupyter kernel ``evidence-review`` inside that environment. Standard library only.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -71,9 +76,42 @@ def main(argv: list[str]) -> int:
         return 0
     if command in ("build", "refresh"):
         cmd = [str(py), "-m", "evidence_review.cli", command, *rest]
+        # The build runs where the user typed the command: relative --params, --output and the
+        # paths inside a parameters file are taken from there, as the README promises.
+        cwd = Path.cwd() if command == "build" else ROOT
     else:
         cmd = [str(py), "-m", "pytest", *NBVAL, *rest]
-    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
+        cwd = ROOT
+    return run_child(cmd, cwd, env)
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when this launcher dies (even by kill -9)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run_child(cmd: list[str], cwd: Path, env: dict) -> int:
+    """Run the command and wait for it, passing SIGTERM and SIGHUP on so it can clean up.
+
+    Ctrl-C reaches the child from the terminal directly, so the launcher only waits for it to
+    finish its clean-up rather than killing it (which would leave its staging folder behind).
+    """
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, preexec_fn=_die_with_parent if os.name == "posix" else None)
+
+    def forward(signum, frame):
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    for sig in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, sig) and signal.getsignal(getattr(signal, sig)) is not signal.SIG_IGN:  # nohup stays nohup
+            signal.signal(getattr(signal, sig), forward)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return proc.wait()
 
 
 if __name__ == "__main__":

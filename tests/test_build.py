@@ -4,6 +4,7 @@ import nbformat
 import pytest
 
 from evidence_review import build as build_module
+from evidence_review import outputs
 from evidence_review.build import BuildError, Job, run_notebook, swap_into_place, write_results
 from evidence_review.cli import main
 from evidence_review.pipeline import prepare_review
@@ -14,11 +15,13 @@ def previous_reports(tmp_path):
     out = tmp_path / "reports"
     out.mkdir()
     (out / "verdicts.csv").write_text("previous build\n")
+    (out / outputs.MARKER).write_text(outputs.MARKER_TEXT)
+    (out / outputs.MANIFEST).write_text("verdicts.csv\n")
     return out
 
 
 def snapshot(folder):
-    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.name != outputs.LOCK_NAME}
 
 
 def write_params(tmp_path, text):
@@ -69,7 +72,7 @@ def test_bad_data_exit_2_and_leave_reports(tmp_path, data_copy, previous_reports
     assert code == 2
     assert f"{name}" in err and f"row {row + 2}, column '{column}'" in err
     assert snapshot(previous_reports) == before
-    assert not list(previous_reports.parent.glob(".reports-staging-*"))
+    assert not list(previous_reports.glob(".staging-*"))
 
 
 def test_results_are_deterministic(tmp_path):
@@ -82,18 +85,15 @@ def test_results_are_deterministic(tmp_path):
     assert header.startswith("claim_id,verdict,certainty,studies,trials,participants")
 
 
-def test_swap_keeps_old_reports_if_the_move_fails(tmp_path, monkeypatch, previous_reports):
-    staging = tmp_path / "new"
-    staging.mkdir()
+def test_swap_keeps_old_reports_if_the_move_fails(monkeypatch, previous_reports):
+    staging = outputs.new_staging_folder(previous_reports)
     (staging / "verdicts.csv").write_text("new build\n")
-    real_replace = build_module.os.replace
 
-    def failing(src, dst):
-        if str(src) == str(staging):
-            raise KeyboardInterrupt
-        return real_replace(src, dst)
+    def failing(*args):
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(build_module.os, "replace", failing)
+    monkeypatch.setattr(outputs, "exchange", failing)
+    monkeypatch.setattr(outputs.os, "replace", failing)
     with pytest.raises(KeyboardInterrupt):
         swap_into_place(staging, previous_reports)
     assert (previous_reports / "verdicts.csv").read_text() == "previous build\n"
@@ -127,7 +127,7 @@ def test_full_build_escapes_csv_text_in_html(tmp_path, data_copy, capsys):
         assert 'src="http' not in html  # reads offline: no CDN scripts
         assert "data:image/png;base64," in html or page.name == "01_claims.html"
     assert (out / "verdicts.csv").is_file() and (out / "index.html").is_file()
-    assert not list(tmp_path.glob(".reports-staging-*"))
+    assert not list(out.glob(".staging-*"))
 
 
 def test_fictional_second_article_builds_by_parameters_alone(tmp_path, monkeypatch, capsys):

@@ -1,8 +1,18 @@
 """Build the whole review into ``reports/``: notebooks, per-claim reports, HTML, CSV results.
 
-Everything is written into a staging folder next to the output folder and swapped into place
-only when every step succeeded, so a failed or interrupted build leaves the previous reports
-intact and never a half-written file.
+Everything is written into a staging folder inside the output folder and swapped into place only
+when every step succeeded (see :mod:`evidence_review.outputs`), so a failed or interrupted build
+leaves the previous reports intact and never a half-written file.
+
+Workers and their kernels die with the build: each worker and each kernel asks Linux to kill it
+when its parent dies (``PR_SET_PDEATHSIG``; a worker's parent is the fork server, which exits
+with the build), and each worker also watches the build's pid, so not even ``kill -9`` of the
+build leaves them running. On Ctrl-C or SIGTERM the build kills its
+workers at once, which stops the running cells.
+
+Two builds of the same inputs give the same bytes: papermill's timestamps are dropped, cell ids
+and execution counts are renumbered, and notebooks receive their input paths relative to the
+folder the build was run in (never absolute, never the staging folder).
 """
 
 from __future__ import annotations
@@ -11,6 +21,9 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
+import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -18,8 +31,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .paths import project_root
+from .outputs import check_no_foreign_entries, check_output_folder, claim_output_folder, lock_output_folder
+from .outputs import new_staging_folder, remove_leftovers
+from .outputs import LOCK_NAME, MANIFEST, MARKER, signals_ignored, swap_into_place
+from .paths import BASE_ENV, project_root
 from .site import CLAIM_ROOT, NOTEBOOK_TITLES, apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
+from .tables import InputError, Problem, combine_errors
+from .vocab import DESIGNS
 
 __all__ = [
     "NOTEBOOKS",
@@ -33,6 +51,11 @@ __all__ = [
     "export_html",
     "swap_into_place",
     "refresh_notebooks",
+    "cap_workers",
+    "planned_entries",
+    "paths_base",
+    "available_memory",
+    "WORKER_MEMORY",
 ]
 
 NOTEBOOKS = ("01_claims", "02_studies", "03_evidence_by_claim", "04_effects")
@@ -84,8 +107,6 @@ def export_html(notebook_path: Path, html_path: Path, title: str, root: str = ""
         Where to write the HTML.
     title : str
         Page title.
-    root : str
-        Path from the page to the reports folder (:func:`evidence_review.site.root_for`), for the header's links.
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -104,17 +125,77 @@ def export_html(notebook_path: Path, html_path: Path, title: str, root: str = ""
 
 #: One kernel per build worker, reused across the notebooks it runs (kernel start-up dominates otherwise).
 _WORKER_KERNEL = None
+#: The folder relative input paths are taken from, in this worker's kernels (see :func:`_init_worker`).
+_WORKER_BASE: str | None = None
+#: The build's folder for its kernels' Unix sockets (see :func:`run_jobs`).
+_WORKER_SOCKETS: str | None = None
+_SOCKETS_PREFIX = "evidence-review-build-"
+#: Memory one build worker and its kernel need at their peak (measured about 390 MB on the bundled data).
+WORKER_MEMORY = 400 * 2**20
+_PR_SET_PDEATHSIG = 1
 
 
-def _kernel_manager():
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (a no-op elsewhere).
+
+    Used in build workers and, as ``preexec_fn``, in their kernels, so ``kill -9`` of the build
+    takes its workers with it and each worker's death takes its kernel.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _watch_build(build: int, parent: int) -> None:
+    """Backstop to ``PR_SET_PDEATHSIG``: once the build (or this worker's parent, the fork server)
+    is gone, kill this worker's kernel and exit."""
+    while os.getppid() == parent and _pid_alive(build):
+        time.sleep(0.5)
+    km = _WORKER_KERNEL
+    if km is not None and getattr(km, "provisioner", None) is not None and km.provisioner.process is not None:
+        try:
+            km.provisioner.process.kill()
+        except OSError:
+            pass
+    os._exit(1)
+
+
+def _init_worker(build: int, base: str, sockets: str | None = None) -> None:
+    """Set up a build worker: die with the build, leave Ctrl-C to the build, remember the base
+    folder and where kernel sockets go.
+
+    A worker's parent is the fork server, which exits when the build dies (even by ``kill -9``),
+    so ``PR_SET_PDEATHSIG`` on the worker fires then; the watchdog thread covers the rest.
+    """
+    global _WORKER_BASE, _WORKER_SOCKETS
+    _die_with_parent()
+    if not _pid_alive(build):  # the build died before the line above took effect
+        os._exit(1)
+    # The build itself handles Ctrl-C (it kills the workers); a worker interrupted on its own
+    # would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_build, args=(build, os.getppid()), daemon=True).start()
+    _WORKER_BASE = base
+    _WORKER_SOCKETS = sockets
+
+
+def _kernel_manager(**options):
     """A kernel manager for the project's kernel, with CurveZMQ transport encryption.
 
     The kernelspec declares ``curve`` support, so "auto" gives the kernel its keys. An unencrypted TCP
     kernel would print a warning on every start; encryption removes the cause instead of hiding the log.
+
+    Parameters
+    ----------
+    **options
+        Further ``KernelManager`` settings (the build's workers choose Unix-socket transport).
     """
     from jupyter_client.manager import KernelManager
 
-    return KernelManager(kernel_name=KERNEL_NAME, transport_encryption="auto")
+    return KernelManager(kernel_name=KERNEL_NAME, transport_encryption="auto", **options)
 
 
 def _worker_kernel():
@@ -123,10 +204,17 @@ def _worker_kernel():
     if _WORKER_KERNEL is None or not _WORKER_KERNEL.is_alive():
         from multiprocessing import util
 
-        km = _kernel_manager()
-        km.start_kernel(cwd=str(project_root()))
+        # Unix sockets instead of TCP ports: builds running side by side cannot collide on a
+        # port ("Address already in use"), and nothing listens on the network.
+        sockets = tempfile.mkdtemp(prefix="kernel-", dir=_WORKER_SOCKETS)
+        km = _kernel_manager(transport="ipc", ip=os.path.join(sockets, "kernel"))
+        env = dict(os.environ)
+        if _WORKER_BASE is not None:
+            env[BASE_ENV] = _WORKER_BASE
+        km.start_kernel(cwd=str(project_root()), env=env, preexec_fn=_die_with_parent)
         # Worker processes skip atexit; multiprocessing finalizers do run when a worker exits.
         util.Finalize(km, km.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
+        util.Finalize(km, shutil.rmtree, args=(sockets,), kwargs={"ignore_errors": True}, exitpriority=5)
         _WORKER_KERNEL = km
     return _WORKER_KERNEL
 
@@ -145,7 +233,12 @@ def _reset_kernel(km) -> None:
 
 def _tidy_notebook(path: Path, strip_run_metadata: bool = False) -> None:
     """Number executed cells 1, 2, ... so outputs do not depend on what the kernel ran before;
-    optionally drop papermill's per-run timestamps so a refresh changes only real outputs."""
+    optionally drop papermill's per-run metadata (timestamps, durations, input and output paths)
+    so a refresh changes only real outputs and two builds give the same bytes.
+
+    papermill gives the cell it injects a random id, which the HTML export copies; it gets a
+    fixed one, so a build is byte-identical to the next.
+    """
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
@@ -154,6 +247,9 @@ def _tidy_notebook(path: Path, strip_run_metadata: bool = False) -> None:
         for cell in nb.cells:
             cell.metadata.pop("papermill", None)
             cell.metadata.pop("execution", None)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"
     count = 0
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.get("execution_count") is not None:
@@ -209,7 +305,8 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
         )
     except pm.PapermillExecutionError as exc:
         raise BuildError(
-            f"notebook {job.source.name} failed at cell {exc.exec_count} (index {exc.cell_index}): {exc.ename}: {exc.evalue}"
+            f"notebook {job.source.name} failed at cell {source_cell_number(exc.cell_index, bool(job.parameters))}: "
+            f"{exc.ename}: {exc.evalue}"
         ) from None
     finally:
         if not reuse_kernel and km.has_kernel:
@@ -220,18 +317,99 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
     return job.target
 
 
+def source_cell_number(cell_index: int, injected: bool) -> int:
+    """The 1-based number, in the source notebook, of the executed notebook's cell ``cell_index``.
+
+    papermill injects one cell of parameters when it is given any; that cell is not the
+    notebook's own, so the cells after it move back by one. (The kernel's execution counter is
+    no guide: a reused kernel keeps counting across notebooks.)
+
+    Parameters
+    ----------
+    cell_index : int
+        0-based index in the executed notebook (``PapermillExecutionError.cell_index``).
+    injected : bool
+        Whether parameters were injected.
+
+    Returns
+    -------
+    int
+    """
+    return cell_index + (0 if injected else 1)
+
+
+def available_memory() -> int | None:
+    """Memory the system can give to new processes without swapping, in bytes (Linux), else None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (the CPU affinity mask, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def cap_workers(requested: int | None, n_jobs: int, cores: int, memory: int | None) -> int:
+    """How many build workers to start: what was asked for, but never more than the cores, the
+    memory for one worker and kernel each (:data:`WORKER_MEMORY`) or the notebooks to run.
+
+    Parameters
+    ----------
+    requested : int or None
+        ``--jobs`` (None: one per core).
+    n_jobs : int
+        Notebooks to run.
+    cores : int
+        Usable cores.
+    memory : int or None
+        Available memory in bytes (None: unknown, no memory cap).
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    caps = [requested or cores, cores, n_jobs]
+    if memory is not None:
+        caps.append(memory // WORKER_MEMORY)
+    return max(1, min(caps))
+
+
 def _run_in_worker(job: Job) -> Path:
-    return run_notebook(job, reuse_kernel=True)
+    return run_notebook(job, reuse_kernel=True, strip_run_metadata=True)
 
 
-def run_jobs(jobs: list[Job], workers: int | None = None) -> list[Path]:
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker now; its kernel dies with it (``PR_SET_PDEATHSIG``), ending its cell."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.kill()
+        except (OSError, AttributeError):
+            pass
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.join(timeout=5)
+
+
+def run_jobs(jobs: list[Job], workers: int | None = None, base: str | None = None) -> list[Path]:
     """Run notebook jobs in parallel, one long-lived kernel per worker process, with a progress bar.
 
     Parameters
     ----------
     jobs : list of Job
     workers : int, optional
-        Worker processes (default: the machine's cores).
+        Worker processes (default: the machine's cores); capped by :func:`cap_workers`.
+    base : str, optional
+        Folder that relative paths in the jobs' parameters are taken from (default: the project
+        root).
 
     Returns
     -------
@@ -242,22 +420,53 @@ def run_jobs(jobs: list[Job], workers: int | None = None) -> list[Path]:
     ------
     BuildError
         On the first failing notebook; queued notebooks are not run.
+    KeyboardInterrupt
+        On Ctrl-C (or SIGTERM, see :mod:`evidence_review.cli`): the running cells are stopped at
+        once by killing the workers and their kernels.
     """
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    workers = cap_workers(workers, len(jobs), usable_cores(), available_memory())
+    _remove_dead_socket_folders()
+    sockets = tempfile.mkdtemp(prefix=f"{_SOCKETS_PREFIX}{os.getpid()}-")
     # Workers start from a clean fork server, not a fork of this process: a forked copy of a process that
     # already talked to an encrypted kernel (ZeroMQ/CurveZMQ state) hangs on its first kernel connection.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["evidence_review.build", "papermill"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                               initargs=(os.getpid(), base or str(project_root()), sockets))
     try:
         futures = {pool.submit(_run_in_worker, job): i for i, job in enumerate(jobs)}
         done = [None] * len(jobs)
         for future in _progress(as_completed(futures), len(futures), "notebooks"):
             done[futures[future]] = future.result()
-        return done
-    finally:
-        # On failure or Ctrl-C, queued notebooks are dropped instead of run to the end.
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        # A failed or interrupted build is abandoned: stop the running cells now instead of
+        # letting them (and the queued notebooks) run to the end.
+        with signals_ignored():
+            _kill_workers(pool)
+            pool.shutdown(wait=False, cancel_futures=True)
+            shutil.rmtree(sockets, ignore_errors=True)
+        raise
+    pool.shutdown(wait=True)
+    shutil.rmtree(sockets, ignore_errors=True)
+    return done
+
+
+def _remove_dead_socket_folders() -> None:
+    """Delete the kernel-socket folders that builds killed with ``kill -9`` left in the temp folder."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SOCKETS_PREFIX}*-*"):
+        pid = folder.name[len(_SOCKETS_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def write_results(review, folder: Path) -> list[Path]:
@@ -310,7 +519,7 @@ def write_summary(review, folder: Path, notebooks: list[str] = (), claim_ids: li
     notebooks : list of str
         Notebook pages built, for the index.
     claim_ids : list of str
-        Claims with a report, for the index.
+        Claims with a report in this build; only these are linked.
 
     Returns
     -------
@@ -319,9 +528,8 @@ def write_summary(review, folder: Path, notebooks: list[str] = (), claim_ids: li
     from matplotlib.figure import Figure
 
     from .charts import plot_evidence_map
-    from .summary import figure_png_base64
-
     from .sof import synthesis_table
+    from .summary import figure_png_base64
 
     syn, claims = review.synthesis, review.evidence.claims
     fig = Figure(figsize=(9, 0.32 * len(claims) + 2.5), layout="constrained")
@@ -340,50 +548,97 @@ and is not committed (except this file). Open `index.html` for the review.
 """
 
 
-def swap_into_place(staging: Path, output: Path) -> None:
-    """Replace ``output`` by ``staging`` with two renames; the old reports survive any failure.
-
-    Parameters
-    ----------
-    staging : Path
-        The complete new reports folder.
-    output : Path
-        The reports folder to replace.
-    """
-    backup = output.with_name(f".{output.name}-backup-{os.getpid()}")
-    if output.exists():
-        os.replace(output, backup)
-    try:
-        os.replace(staging, output)
-    except BaseException:
-        if backup.exists():
-            os.replace(backup, output)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
-
-
 def _progress(iterable, total: int, desc: str):
     from tqdm.auto import tqdm
 
     return tqdm(iterable, total=total, desc=desc, unit="report", disable=None)
 
 
+def paths_base(inputs, cwd: Path, project: Path) -> Path:
+    """The folder the notebooks get their input paths relative to.
+
+    The folder the build runs in, when every input lies inside it (a user's own files: the
+    reports show ``my-article/claims.csv``); else the project root, when every input lies inside
+    that (the bundled data, built from any folder: ``data/claims.csv``); else the folder the build
+    runs in, with paths that climb out of it where needed. Never an absolute path.
+
+    Parameters
+    ----------
+    inputs : iterable of path or None
+        The input files (None entries are skipped).
+    cwd : Path
+        The folder the build runs in.
+    project : Path
+        The project root.
+
+    Returns
+    -------
+    Path
+    """
+    files = [Path(os.path.realpath(p)) for p in inputs if p is not None]
+    for candidate in (Path(os.path.realpath(cwd)), Path(os.path.realpath(project))):
+        if all(f.is_relative_to(candidate) for f in files):
+            return candidate
+    return Path(os.path.realpath(cwd))
+
+
+def notebook_parameters(review, base: Path) -> dict:
+    """The parameters every build notebook receives: input paths relative to ``base``, no output.
+
+    Relative paths keep the user's folder names out of reports that get shared, and make two
+    builds of the same inputs byte-identical wherever they write. The notebooks do not write
+    anything, so they are not told the output folder.
+
+    Parameters
+    ----------
+    review : evidence_review.pipeline.Review
+    base : Path
+        The folder the build was run in; the kernels take relative paths from it.
+
+    Returns
+    -------
+    dict
+    """
+    p = review.params
+
+    def rel(path):
+        return os.path.relpath(path, base) if path is not None else None
+
+    resolved = {k: rel(getattr(p, k)) for k in ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path")}
+    resolved.update(pooling_method=p.pooling_method, title=p.title, scorecard_path=rel(p.scorecard_path))
+    if p.designs != tuple(DESIGNS):
+        resolved["designs"] = list(p.designs)
+    for key in ("min_year", "min_n"):
+        if getattr(p, key) is not None:
+            resolved[key] = getattr(p, key)
+    return resolved
+
+
 def build_review(
-    params: dict, source: str = "parameters", jobs: int | None = None, claims: bool | list[str] = True
+    params: dict, source: str = "parameters", jobs: int | None = None, claims: bool | list[str] = True,
+    cwd: str | os.PathLike | None = None, output_source: str | None = None,
 ) -> dict:
-    """Validate the inputs, run every notebook, write HTML and CSV results, then swap them into place.
+    """Validate the inputs and the output folder, run every notebook, write HTML and CSV results,
+    then swap them into place.
 
     Parameters
     ----------
     params : dict
         Review parameters (see :data:`evidence_review.pipeline.PARAMETER_NAMES`); relative paths
-        are taken from the project root.
+        are taken from the project root (the command line makes them absolute first).
     source : str
         Where the parameters came from (for error messages).
     jobs : int, optional
-        Parallel workers for the per-claim reports (default: the machine's cores).
+        Parallel workers (default: the machine's cores; capped by cores and memory, see
+        :func:`cap_workers`).
     claims : bool or list of str
         Run one report per claim (True), none (False), or only for the listed claim ids.
+    cwd : path, optional
+        The folder the user runs the build in (default: the current folder). The output may not
+        be or contain it; notebooks get their input paths relative to it (or to the project root,
+        see :func:`paths_base`).
+    output_source : str, optional
+        Where the output folder came from, for error messages (default: ``source``).
 
     Returns
     -------
@@ -393,60 +648,131 @@ def build_review(
     Raises
     ------
     evidence_review.tables.InputError
-        Bad parameters or data; nothing is written.
+        Bad parameters or data, or an output folder that is not the build's to write
+        (see :func:`evidence_review.outputs.check_output_folder`); nothing is written.
+    evidence_review.outputs.OutputBusy
+        Another build is writing into the same output folder; nothing is written.
     BuildError
         A notebook failed; the previous reports are left in place.
+    OSError
+        The output cannot be written (read-only, full disk); the previous reports are left in place.
     """
     from .pipeline import prepare_review
 
     timings = {}
+    base = Path(os.path.realpath(cwd or os.getcwd()))
     t0 = time.perf_counter()
-    review = prepare_review(source, **{k: v for k, v in params.items() if k != "claim_id"})
+    try:
+        review = prepare_review(source, **{k: v for k, v in params.items() if k != "claim_id"})
+    except InputError as exc:
+        # Every problem at once: a refused output folder too, not only after the data is fixed.
+        refused = _output_refusal(params, base, output_source or source)
+        raise (combine_errors([exc, refused]) if refused else exc) from None
     if isinstance(claims, list):
         unknown = sorted(set(claims) - set(review.evidence.claims["claim_id"]))
         if unknown:
-            from .tables import InputError, Problem
-
             valid = ", ".join(review.evidence.claims["claim_id"])
             raise InputError(source, [Problem(f"unknown claim_id(s) {unknown}; valid claim_ids: {valid}", column="claims")])
+    all_ids = review.evidence.claims["claim_id"].tolist()
+    claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
+    p = review.params
+    inputs = [p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.scorecard_path]
+    output = check_output_folder(p.output_dir, inputs, project=project_root(), cwd=base, source=output_source or source)
     timings["validate"] = time.perf_counter() - t0
-    output = review.params.output_dir
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = output.with_name(f".{output.name}-staging-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    resolved = {k: str(getattr(review.params, k)) for k in ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path")}
-    resolved.update(output_dir=str(output), pooling_method=review.params.pooling_method, title=review.params.title,
-                    scorecard_path=str(review.params.scorecard_path) if review.params.scorecard_path else None)
-    for key in ("designs", "min_year", "min_n"):
-        if params.get(key) is not None:
-            resolved[key] = list(review.params.designs) if key == "designs" else params[key]
-    nb_dir = project_root() / "notebooks"
+    created = not output.exists()
+    claim_output_folder(output)
     try:
-        t0 = time.perf_counter()
-        written = write_results(review, staging)
-        timings["results_csv"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        main_jobs = [Job(nb_dir / f"{n}.ipynb", staging / f"{n}.ipynb", resolved, NOTEBOOK_TITLES.get(n, n)) for n in NOTEBOOKS]
-        all_ids = review.evidence.claims["claim_id"].tolist()
-        claim_text = dict(zip(review.evidence.claims["claim_id"], review.evidence.claims["claim"]))
-        claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
-        claim_jobs = [
-            Job(nb_dir / f"{CLAIM_NOTEBOOK}.ipynb", staging / "claims" / f"{cid}.ipynb", {**resolved, "claim_id": cid},
-                f"Claim: {claim_text[cid]}", root=CLAIM_ROOT)
-            for cid in claim_ids
-        ]
-        all_jobs = main_jobs + claim_jobs
-        run_jobs(all_jobs, jobs)
-        timings["notebooks"] = time.perf_counter() - t0
-        write_summary(review, staging, list(NOTEBOOKS), claim_ids)
-        _atomic_write_text(staging / "README.md", REPORTS_README)
-        swap_into_place(staging, output)
+        with lock_output_folder(output):
+            check_no_foreign_entries(output, planned_entries(review, claim_ids), output_source or source)
+            remove_leftovers(output)
+            staging = new_staging_folder(output)
+            try:
+                written = _build_into(review, staging, paths_base(inputs, base, project_root()), jobs, claim_ids, timings)
+                swap_into_place(staging, output)
+            except BaseException:
+                with signals_ignored():
+                    shutil.rmtree(staging, ignore_errors=True)
+                raise
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            with signals_ignored():
+                _unclaim(output)
         raise
     timings["total"] = sum(timings.values())
     return {"output": output, "timings": timings, "files": [p.name for p in written]}
+
+
+def _output_refusal(params: dict, base: Path, source: str) -> InputError | None:
+    """The refusal of the output folder when the other parameters are invalid, if any."""
+    from .paths import DEFAULT_PATHS, resolve_path
+
+    output = params.get("output_dir", DEFAULT_PATHS["output_dir"])
+    if not isinstance(output, str) or not output.strip():
+        return None  # reported by the parameter checks
+    inputs = [resolve_path(params.get(k, DEFAULT_PATHS[k])) for k in ("claims_path", "studies_path", "outcomes_path",
+                                                                       "reviews_path", "domains_path", "scorecard_path")
+              if isinstance(params.get(k, DEFAULT_PATHS[k]), str) and params.get(k, DEFAULT_PATHS[k])]
+    try:
+        check_output_folder(resolve_path(output), inputs, project=project_root(), cwd=base, source=source)
+    except InputError as exc:
+        return exc
+    return None
+
+
+def _unclaim(folder: Path) -> None:
+    """Remove a folder this build created, if the failed build left nothing in it but its marks."""
+    for name in (MARKER, MANIFEST, LOCK_NAME):
+        (folder / name).unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def planned_entries(review, claim_ids) -> set[str]:
+    """The top-level entries a build writes into its output folder.
+
+    Parameters
+    ----------
+    review : evidence_review.pipeline.Review
+    claim_ids : list of str
+        The claims that get a report.
+
+    Returns
+    -------
+    set of str
+    """
+    names = {f"{n}.{ext}" for n in NOTEBOOKS for ext in ("ipynb", "html")}
+    names |= {"claims.csv", "verdicts.csv", "evidence_links.csv", "trial_directions.csv", "verdicts.json",
+              "studies.bib", "studies.ris", "summary.html", "index.html", "README.md", "style.css", "studies.html",
+              "methods.html", "summary_of_findings.csv"}
+    if review.scorecard is not None:
+        names.add("scorecard.csv")
+    if claim_ids:
+        names.add("claims")
+    return names
+
+
+def _build_into(review, staging: Path, base: Path, jobs, claim_ids: list[str], timings: dict) -> list[Path]:
+    """Write every result, notebook and page of the review into ``staging``."""
+    t0 = time.perf_counter()
+    written = write_results(review, staging)
+    timings["results_csv"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    parameters = notebook_parameters(review, base)
+    nb_dir = project_root() / "notebooks"
+    main_jobs = [Job(nb_dir / f"{n}.ipynb", staging / f"{n}.ipynb", parameters, NOTEBOOK_TITLES.get(n, n)) for n in NOTEBOOKS]
+    claim_text = dict(zip(review.evidence.claims["claim_id"], review.evidence.claims["claim"]))
+    claim_jobs = [
+        Job(nb_dir / f"{CLAIM_NOTEBOOK}.ipynb", staging / "claims" / f"{cid}.ipynb", {**parameters, "claim_id": cid},
+            f"Claim: {claim_text[cid]}", root=CLAIM_ROOT)
+        for cid in claim_ids
+    ]
+    run_jobs(main_jobs + claim_jobs, jobs, base=str(base))
+    timings["notebooks"] = time.perf_counter() - t0
+    write_summary(review, staging, list(NOTEBOOKS), claim_ids)
+    _atomic_write_text(staging / "README.md", REPORTS_README)
+    return written
 
 
 def refresh_notebooks(names: list[str] | None = None) -> list[Path]:

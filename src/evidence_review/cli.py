@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["main", "read_parameters_file"]
@@ -123,6 +126,55 @@ def _from_current_folder(value):
     return str(path if path.is_absolute() else Path.cwd() / path)
 
 
+_EPILOG = """\
+exit codes: 0 done; 1 a notebook failed, the output cannot be written (read-only, disk full) or
+another build is writing to the same output folder; 2 bad input or an output folder the build may
+not write to (nothing was touched); 130 interrupted (Ctrl-C or SIGTERM; the previous reports are
+unchanged).
+
+The output folder must be new, empty, or made by an earlier build (it then holds a
+.evidence-review-output file); any other folder is refused, and so are a file, /, the project,
+the current folder, and a folder that contains one of them or an input file.
+"""
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: handled like Ctrl-C."""
+
+
+def _raise_interrupt(signum, frame):
+    raise _Terminated(signal.Signals(signum).name)
+
+
+@contextmanager
+def _terminate_like_ctrl_c():
+    """Make SIGTERM and SIGHUP stop the build the way Ctrl-C does (clean up, exit 130)."""
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # ignored on purpose (nohup): keep it that way
+            previous[sig] = signal.signal(sig, _raise_interrupt)
+        except (ValueError, OSError):  # not the main thread, or no such signal here
+            pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _os_error_sentence(exc: OSError, output) -> str:
+    """One plain sentence for a file-system failure while writing the reports.
+
+    The file is named only when it lies outside the output folder (inside it, it would be a
+    path in the build's hidden staging folder, which tells a user nothing).
+    """
+    reason = exc.strerror or str(exc)
+    inside = exc.filename is None or str(exc.filename).startswith(str(output))
+    return f"cannot write the reports to '{output}': {reason}" + ("." if inside else f" ('{exc.filename}').")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``evidence-review``.
 
@@ -133,17 +185,23 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 when a notebook fails, 2 on bad input, 130 when interrupted.
+        0 on success; 1 when a notebook fails, the output cannot be written or another build
+        holds the output folder; 2 on bad input or a refused output folder; 130 when interrupted
+        (Ctrl-C, SIGTERM or SIGHUP).
     """
-    from .build import BuildError, build_review
-    from .tables import InputError
+    from .build import WORKER_MEMORY, BuildError, build_review
+    from .outputs import OutputBusy
+    from .tables import InputError, Problem
 
     parser = argparse.ArgumentParser(prog="evidence-review", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="run every notebook and write reports/")
+    b = sub.add_parser("build", help="run every notebook and write reports/", epilog=_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("--params", "-f", help="papermill-style YAML file of review parameters (paths relative to the current folder)")
-    b.add_argument("--output", "-o", help="output folder (default: reports/ of the project)")
-    b.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebook runs (default: number of cores)")
+    b.add_argument("--output", "-o", help="output folder, relative to the current folder (default: reports/ of the project)")
+    b.add_argument("--jobs", "-j", type=int, default=None,
+                   help=f"parallel notebook runs (default: number of cores); capped by the usable cores and by "
+                        f"available memory at {WORKER_MEMORY // 2**20} MB per run (a worker and its kernel)")
     b.add_argument("--no-claim-reports", action="store_true", help="skip the one-report-per-claim step")
     b.add_argument("--claims", help="comma-separated claim ids: only these get a claim report")
     r = sub.add_parser("refresh", help="re-execute notebooks/ in place with default parameters (after a data change)")
@@ -160,22 +218,41 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     source = "command line"
+    output = None
     try:
-        params = {}
-        if args.params:
-            params = read_parameters_file(args.params)
-            source = args.params
-        if args.output:
-            params["output_dir"] = str(Path(args.output).resolve())
-        claims = [c.strip() for c in args.claims.split(",") if c.strip()] if args.claims else not args.no_claim_reports
-        result = build_review(params, source=source, jobs=args.jobs, claims=claims)
+        with _terminate_like_ctrl_c():
+            params = {}
+            if args.params:
+                params = read_parameters_file(args.params)
+                source = args.params
+            if args.output is not None:
+                if not args.output.strip():
+                    raise InputError("command line", [Problem("--output must be a folder path, got an empty text", column="output")])
+                # abspath, not resolve(): the output checks must see a symlink as a symlink.
+                params["output_dir"] = os.path.abspath(args.output)
+            if args.jobs is not None and args.jobs < 1:
+                raise InputError("command line", [Problem(f"--jobs must be 1 or more, got {args.jobs}", column="jobs")])
+            output = params.get("output_dir")
+            claims = [c.strip() for c in args.claims.split(",") if c.strip()] if args.claims else not args.no_claim_reports
+            result = build_review(params, source=source, jobs=args.jobs, claims=claims, cwd=os.getcwd(),
+                                  output_source="command line (--output)" if args.output is not None else None)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("Nothing was written; the previous reports are unchanged.", file=sys.stderr)
         return 2
+    except OutputBusy as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        print("Nothing was written.", file=sys.stderr)
+        return 1
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("The previous reports are unchanged.", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        from .paths import DEFAULT_PATHS, resolve_path
+
+        where = output or resolve_path(DEFAULT_PATHS["output_dir"])
+        print(f"error: {_os_error_sentence(exc, where)} The previous reports are unchanged.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: the previous reports are unchanged.", file=sys.stderr)

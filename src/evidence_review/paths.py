@@ -1,7 +1,10 @@
 """Where the project's bundled data and outputs live.
 
 papermill runs a notebook in the caller's working directory while nbval runs it in the notebook's
-folder, so relative paths are always resolved against one place: the project root.
+folder, so relative paths are always resolved against one place: the project root, unless the
+build says otherwise. The build runs its notebooks with ``EVIDENCE_REVIEW_BASE`` set to the
+folder the user ran it in and passes paths relative to that folder, so that no absolute local
+path ends up in the reports.
 """
 
 from __future__ import annotations
@@ -9,7 +12,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["project_root", "resolve_path", "DEFAULT_PATHS", "ARTICLE_ENV", "article_under_review"]
+__all__ = ["project_root", "resolve_path", "base_folder", "DEFAULT_PATHS", "BASE_ENV", "ARTICLE_ENV",
+           "article_under_review"]
+
+#: Environment variable naming the folder relative paths are taken from (default: the project root).
+BASE_ENV = "EVIDENCE_REVIEW_BASE"
 
 #: Default inputs and outputs, relative to the project root.
 DEFAULT_PATHS = {
@@ -49,8 +56,19 @@ def project_root() -> Path:
     return Path.cwd().resolve()
 
 
+def base_folder() -> Path:
+    """The folder relative paths are taken from: ``EVIDENCE_REVIEW_BASE`` if set, else the project root.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    env = os.environ.get(BASE_ENV)
+    return Path(env) if env else project_root()
+
+
 def resolve_path(path: str | os.PathLike) -> Path:
-    """Resolve a data or output path: absolute paths stay, relative ones hang off the project root.
+    """Resolve a data or output path: absolute paths stay, relative ones hang off :func:`base_folder`.
 
     Parameters
     ----------
@@ -63,7 +81,7 @@ def resolve_path(path: str | os.PathLike) -> Path:
         Absolute path.
     """
     p = Path(path).expanduser()
-    return p if p.is_absolute() else project_root() / p
+    return p if p.is_absolute() else base_folder() / p
 
 
 def article_under_review() -> Path | None:
