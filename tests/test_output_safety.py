@@ -359,8 +359,8 @@ def test_output_that_is_a_mount_point_is_replaced(two_builds):
 def test_summary_links_only_the_claim_reports_built(two_builds):
     _, _, _, a, _ = two_builds
     summary = a[Path("summary.html")].decode()
-    assert "href='claims/quieter-tinnitus.html'" in summary
-    assert summary.count("href='claims/") == 1
+    assert 'href="claims/quieter-tinnitus.html"' in summary
+    assert summary.count('href="claims/') == 1
     assert sorted(str(p) for p in a if str(p).startswith("claims/")) == ["claims/quieter-tinnitus.html", "claims/quieter-tinnitus.ipynb"]
 
 

@@ -17,7 +17,6 @@ folder the build was run in (never absolute, never the staging folder).
 
 from __future__ import annotations
 
-import html
 import multiprocessing
 import os
 import re
@@ -36,6 +35,7 @@ from .outputs import check_no_foreign_entries, check_output_folder, claim_output
 from .outputs import new_staging_folder, remove_leftovers
 from .outputs import LOCK_NAME, MANIFEST, MARKER, signals_ignored, swap_into_place
 from .paths import BASE_ENV, project_root
+from .site import CLAIM_ROOT, NOTEBOOK_TITLES, apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
 from .tables import InputError, Problem, combine_errors
 from .vocab import DESIGNS
 
@@ -86,6 +86,7 @@ class Job:
     target: Path
     parameters: dict
     title: str
+    root: str = ""
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -95,7 +96,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
+def export_html(notebook_path: Path, html_path: Path, title: str, root: str = "") -> None:
     """Export an executed notebook to self-contained HTML (figures embedded, code hidden by default).
 
     Parameters
@@ -112,13 +113,14 @@ def export_html(notebook_path: Path, html_path: Path, title: str) -> None:
 
     nb = nbformat.read(notebook_path, as_version=4)
     nb.metadata["title"] = title
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
     # The pages are static (tables, embedded PNGs): drop the template's CDN scripts so they read offline.
     body = _CDN_SCRIPT.sub("", body)
     body = body.replace("</head>", _TOGGLE + "</head>", 1)
     body = body.replace("</body>", _BUTTON + "</body>", 1)
-    _atomic_write_text(html_path, body)
+    body = apply_alt_texts(body, notebook_alt_texts(nb))
+    _atomic_write_text(html_path, decorate_notebook_html(body, title, root))
 
 
 #: One kernel per build worker, reused across the notebooks it runs (kernel start-up dominates otherwise).
@@ -311,7 +313,7 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
             km.shutdown_kernel(now=True)
     _tidy_notebook(job.target, strip_run_metadata)
     if html:
-        export_html(job.target, job.target.with_suffix(".html"), job.title)
+        export_html(job.target, job.target.with_suffix(".html"), job.title, job.root)
     return job.target
 
 
@@ -507,54 +509,33 @@ def write_results(review, folder: Path) -> list[Path]:
     return written
 
 
-def write_summary(review, folder: Path, report_ids=None) -> Path:
-    """Write ``summary.html``: the evidence map, then every claim with its verdict badge.
+def write_summary(review, folder: Path, notebooks: list[str] = (), claim_ids: list[str] = ()) -> list[Path]:
+    """Write the site's own pages (summary with the evidence map, index, studies, methods, stylesheet).
 
     Parameters
     ----------
     review : evidence_review.pipeline.Review
     folder : Path
-    report_ids : collection of str, optional
-        Claims that have a report in this build; only these are linked (default: every claim).
+    notebooks : list of str
+        Notebook pages built, for the index.
+    claim_ids : list of str
+        Claims with a report in this build; only these are linked.
 
     Returns
     -------
-    Path
+    list of Path
     """
     from matplotlib.figure import Figure
 
     from .charts import plot_evidence_map
-    from .summary import figure_png_base64, summary_html
+    from .sof import synthesis_table
+    from .summary import figure_png_base64
 
     syn, claims = review.synthesis, review.evidence.claims
-    fig = Figure(figsize=(9, 0.28 * len(claims) + 2), layout="constrained")
-    plot_evidence_map(syn.verdicts, syn.trials, claims, ax=fig.add_subplot())
-    page = summary_html(review.params.title, syn.verdicts, claims, review.scorecard, figure_png_base64(fig),
-                        report_ids=report_ids)
-    _atomic_write_text(folder / "summary.html", page)
-    return folder / "summary.html"
-
-
-def _index_html(title: str, entries: list[tuple[str, str]], claim_entries: list[tuple[str, str, str]]) -> str:
-    e = html.escape
-    items = "".join(f'<li><a href="{e(href)}">{e(title)}</a></li>' for href, title in entries)
-    claims = "".join(
-        f'<li><a href="{e(href)}">{e(cid)}</a> &mdash; {e(verdict)}</li>' for href, cid, verdict in claim_entries
-    )
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}</style></head><body>"
-        f"<h1>Evidence review: {e(title)}</h1>"
-        "<p><b><a href='summary.html'>One-page summary</a></b> (every claim, its verdict and certainty)</p>"
-        f"<h2>Review notebooks</h2><ul>{items}</ul>"
-        "<h2>Machine-readable results and exports</h2><ul>"
-        "<li><a href='verdicts.csv'>verdicts.csv</a>, <a href='verdicts.json'>verdicts.json</a></li>"
-        "<li><a href='claims.csv'>claims.csv</a>, <a href='evidence_links.csv'>evidence_links.csv</a>, "
-        "<a href='trial_directions.csv'>trial_directions.csv</a></li>"
-        "<li>Included studies for reference managers: <a href='studies.bib'>studies.bib</a> (BibTeX), "
-        "<a href='studies.ris'>studies.ris</a> (RIS)</li></ul>"
-        f"<h2>One report per claim</h2>{f'<ul>{claims}</ul>' if claims else '<p>None in this build.</p>'}</body></html>"
-    )
+    fig = Figure(figsize=(9, 0.32 * len(claims) + 2.5), layout="constrained")
+    ax = plot_evidence_map(synthesis_table(syn, "verdicts"), synthesis_table(syn, "trials"), claims, ax=fig.add_subplot())
+    alt = getattr(ax, "description", "Evidence map of the claims by kind of evidence.")
+    return write_site(review, folder, list(notebooks), list(claim_ids), figure_png_base64(fig), alt)
 
 
 REPORTS_README = """# reports/
@@ -765,7 +746,8 @@ def planned_entries(review, claim_ids) -> set[str]:
     """
     names = {f"{n}.{ext}" for n in NOTEBOOKS for ext in ("ipynb", "html")}
     names |= {"claims.csv", "verdicts.csv", "evidence_links.csv", "trial_directions.csv", "verdicts.json",
-              "studies.bib", "studies.ris", "summary.html", "index.html", "README.md"}
+              "studies.bib", "studies.ris", "summary.html", "index.html", "README.md", "style.css", "studies.html",
+              "methods.html", "summary_of_findings.csv"}
     if review.scorecard is not None:
         names.add("scorecard.csv")
     if claim_ids:
@@ -781,21 +763,16 @@ def _build_into(review, staging: Path, base: Path, jobs, claim_ids: list[str], t
     t0 = time.perf_counter()
     parameters = notebook_parameters(review, base)
     nb_dir = project_root() / "notebooks"
-    main_jobs = [Job(nb_dir / f"{n}.ipynb", staging / f"{n}.ipynb", parameters, n.replace("_", " ")) for n in NOTEBOOKS]
+    main_jobs = [Job(nb_dir / f"{n}.ipynb", staging / f"{n}.ipynb", parameters, NOTEBOOK_TITLES.get(n, n)) for n in NOTEBOOKS]
+    claim_text = dict(zip(review.evidence.claims["claim_id"], review.evidence.claims["claim"]))
     claim_jobs = [
-        Job(nb_dir / f"{CLAIM_NOTEBOOK}.ipynb", staging / "claims" / f"{cid}.ipynb", {**parameters, "claim_id": cid}, f"Claim: {cid}")
+        Job(nb_dir / f"{CLAIM_NOTEBOOK}.ipynb", staging / "claims" / f"{cid}.ipynb", {**parameters, "claim_id": cid},
+            f"Claim: {claim_text[cid]}", root=CLAIM_ROOT)
         for cid in claim_ids
     ]
     run_jobs(main_jobs + claim_jobs, jobs, base=str(base))
     timings["notebooks"] = time.perf_counter() - t0
-    verdict_of = review.synthesis.verdicts.set_index("claim_id")["verdict"]
-    write_summary(review, staging, report_ids=set(claim_ids))
-    index = _index_html(
-        review.params.title,
-        [(f"{n}.html", n.replace("_", " ")) for n in NOTEBOOKS],
-        [(f"claims/{cid}.html", cid, verdict_of[cid].replace("_", " ")) for cid in claim_ids],
-    )
-    _atomic_write_text(staging / "index.html", index)
+    write_summary(review, staging, list(NOTEBOOKS), claim_ids)
     _atomic_write_text(staging / "README.md", REPORTS_README)
     return written
 

@@ -1,17 +1,35 @@
-"""Charts of the review: one function per chart, each taking tidy tables and returning Axes or Figure."""
+"""Charts of the review: one function per chart, each taking tidy tables and returning Axes or Figure.
+
+Every chart is readable without colour: the Okabe-Ito palette (safe for the common colour-vision
+deficiencies) carries meaning together with a second encoding (hatch, marker shape or a printed
+symbol), every text is at least :data:`MIN_FONT_PT` points, and each returned Axes or Figure carries
+a ``description`` attribute: a sentence saying what the chart shows, used as the image's alt text.
+"""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from .directions import design_weight
-from .vocab import CERTAINTY_LEVELS, RANDOMISED_DESIGNS, ROB_DOMAIN_LABELS, ROB_DOMAINS, VERDICTS
+from .present import author_year as study_label
+from .site import BADGES
+from .vocab import RANDOMISED_DESIGNS, ROB_DOMAIN_LABELS, ROB_DOMAINS, VERDICTS
 
 __all__ = [
+    "OKABE_ITO",
     "VERDICT_COLOURS",
+    "DIRECTION_COLOURS",
+    "DIRECTION_HATCHES",
+    "DIRECTION_MARKERS",
+    "ROB_COLOURS",
+    "ROB_SYMBOLS",
+    "MIN_FONT_PT",
+    "RATIO_MEASURES",
+    "description",
+    "short_label",
+    "show",
     "plot_claims_by_section",
     "plot_counts",
     "plot_rob_traffic_light",
@@ -22,19 +40,30 @@ __all__ = [
     "plot_harvest_by_domain",
     "plot_albatross",
     "plot_forest",
+    "plot_published_forest",
 ]
 
-VERDICT_COLOURS = {
-    "supported": "#1b7837",
-    "mixed": "#e08214",
-    "not_supported": "#b2182b",
-    "insufficient": "#8c96c6",
-    "no_evidence": "#bdbdbd",
-    "not_testable": "#f0f0f0",
-}
-DIRECTION_COLOURS = {"benefit": "#1b7837", "no_difference": "#bababa", "harm": "#b2182b", "unclear": "#8c96c6"}
-ROB_COLOURS = {"low": "#4daf4a", "some_concerns": "#ffd92f", "high": "#e41a1c", "not_assessed": "#d9d9d9"}
-ROB_SYMBOLS = {"low": "+", "some_concerns": "-", "high": "X", "not_assessed": "?"}
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "grey": "#999999", "black": "#000000"}
+#: The same colours as the verdict badges of the web pages.
+VERDICT_COLOURS = {v: BADGES[v]["background"] for v in VERDICTS}
+DIRECTION_COLOURS = {"benefit": OKABE_ITO["bluish_green"], "no_difference": OKABE_ITO["grey"],
+                     "harm": OKABE_ITO["vermillion"], "unclear": OKABE_ITO["sky_blue"]}
+DIRECTION_HATCHES = {"benefit": "", "no_difference": "..", "harm": "xx", "unclear": "//"}
+DIRECTION_MARKERS = {"benefit": "^", "no_difference": "o", "harm": "v", "unclear": "s", "mixed": "D"}
+DIRECTION_LABELS = {"benefit": "favours intervention", "no_difference": "no difference",
+                    "harm": "worse with intervention", "unclear": "unclear", "mixed": "mixed directions"}
+#: Risk-of-bias judgements as robvis draws them: a coloured circle with a symbol in it.
+ROB_COLOURS = {"low": OKABE_ITO["bluish_green"], "some_concerns": OKABE_ITO["yellow"], "high": OKABE_ITO["vermillion"],
+               "not_assessed": "#BBBBBB"}
+ROB_SYMBOLS = {"low": "+", "some_concerns": "−", "high": "×", "not_assessed": "?"}
+ROB_LABELS = {"low": "Low", "some_concerns": "Some concerns", "high": "High", "not_assessed": "No information"}
+ROB_HATCHES = {"low": "", "some_concerns": "..", "high": "xx", "not_assessed": "//"}
+#: Smallest text on any chart, in points (at the notebooks' 90 dpi: 8.5 pt = 10.6 px).
+MIN_FONT_PT = 8.5
+#: Effect measures drawn on a log axis with the null at 1.
+RATIO_MEASURES = ("RR", "OR", "HR", "IRR")
 EVIDENCE_COLUMNS = ("Randomised, MS", "Other controlled, MS", "Uncontrolled, MS", "Indirect")
 
 
@@ -54,14 +83,96 @@ def _plain_text(text) -> str:
     return str(text).replace("$", r"\$")
 
 
+def description(chart) -> str:
+    """The description (alt text) a chart function attached to its Axes or Figure.
+
+    Parameters
+    ----------
+    chart : matplotlib.axes.Axes or matplotlib.figure.Figure
+
+    Returns
+    -------
+    str
+    """
+    text = getattr(chart, "description", None)
+    if text is None and hasattr(chart, "figure"):
+        text = getattr(chart.figure, "description", None)
+    return text or "Chart."
+
+
+def show(chart, alt: str | None = None) -> None:
+    """Display a chart in a notebook as a PNG whose alt text is the chart's description.
+
+    The description is also the output's plain text, so nbval compares it.
+
+    Parameters
+    ----------
+    chart : matplotlib.axes.Axes or matplotlib.figure.Figure
+    alt : str, optional
+        Description to use instead of the chart's own (e.g. for a figure of several charts).
+    """
+    import base64
+    import io
+
+    from IPython.display import display
+
+    fig = chart if hasattr(chart, "savefig") else chart.figure
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=plt.rcParams["figure.dpi"], bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    alt = alt or description(chart)
+    display({"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": alt}, raw=True,
+            metadata={"image/png": {"alt": alt}})
+
+
+def short_label(text: str, width: int = 42) -> str:
+    """A claim shortened at a word boundary for a chart's axis (the full text is in the tables).
+
+    Parameters
+    ----------
+    text : str
+    width : int
+
+    Returns
+    -------
+    str
+    """
+    text = " ".join(str(text).split()).rstrip(".")
+    if len(text) <= width:
+        return text
+    cut = text[:width].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def _fs(size: float) -> float:
+    return max(size, MIN_FONT_PT)
+
+
 def _axes(ax, figsize):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
+def _readable(ax) -> None:
+    """Raise every text of the Axes (ticks, labels, title, legend) to at least MIN_FONT_PT."""
+    texts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels(), *ax.texts]
+    legend = ax.get_legend()
+    if legend is not None:
+        texts += [*legend.get_texts(), legend.get_title()]
+    for t in texts:
+        if t.get_fontsize() < MIN_FONT_PT:
+            t.set_fontsize(MIN_FONT_PT)
+
+
+def _text_colour(background: str) -> str:
+    from .site import contrast_ratio
+
+    return "#000000" if contrast_ratio("#000000", background) >= contrast_ratio("#ffffff", background) else "#ffffff"
+
+
 def plot_claims_by_section(claims: pd.DataFrame, ax=None):
-    """Horizontal stacked bars: number of claims per article section, by claim type.
+    """Horizontal stacked bars: number of claims per article section, by claim type (hatched).
 
     Parameters
     ----------
@@ -75,18 +186,27 @@ def plot_claims_by_section(claims: pd.DataFrame, ax=None):
     """
     sections = claims.sort_values("order").drop_duplicates("section")["section"].tolist()
     table = pd.crosstab(claims["section"], claims["claim_type"]).reindex(sections[::-1])
-    table.index = [_plain_text(section) for section in table.index]
     ax = _axes(ax, (8, 0.45 * len(sections) + 1.5))
-    table.plot.barh(stacked=True, ax=ax, colormap="tab10", width=0.75)
+    colours = list(OKABE_ITO.values())
+    hatches = ["", "..", "//", "xx", "\\\\", "oo", "--", "++"]
+    left = np.zeros(len(table))
+    for i, kind in enumerate(table.columns):
+        ax.barh(range(len(table)), table[kind].to_numpy(), left=left, color=colours[i % len(colours)],
+                hatch=hatches[i % len(hatches)], edgecolor="black", linewidth=0.4, label=kind, height=0.75)
+        left += table[kind].to_numpy()
+    ax.set_yticks(range(len(table)), [_plain_text(section) for section in table.index])
     ax.set_xlabel("Number of claims")
-    ax.set_ylabel("")
     ax.set_title("Claims per article section, by type")
     ax.legend(title="Claim type", bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
+    _readable(ax)
+    biggest = table.sum(axis=1).idxmax() if len(table) else ""
+    ax.description = (f"Bar chart of the {int(table.to_numpy().sum())} claims in {len(sections)} article sections, "
+                      f"split by claim type; the section with most claims is {biggest}.")
     return ax
 
 
 def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None):
-    """Horizontal bar chart of value counts of one column (e.g. design, country).
+    """Horizontal bar chart of value counts of one column (e.g. design, country), each bar labelled.
 
     Parameters
     ----------
@@ -99,18 +219,23 @@ def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None):
     -------
     matplotlib.axes.Axes
     """
-    counts = frame[column].fillna("not reported").value_counts().sort_values()
+    from .present import label_code
+
+    counts = frame[column].fillna("not reported").map(label_code).value_counts().sort_values()
     ax = _axes(ax, (6, 0.3 * len(counts) + 1.2))
-    ax.barh([_plain_text(label) for label in counts.index], counts.to_numpy(), color="#4c72b0")
+    ax.barh([_plain_text(label) for label in counts.index], counts.to_numpy(), color=OKABE_ITO["blue"])
     ax.set_xlabel("Number of publications")
-    ax.set_title(title)
+    ax.set_title(_plain_text(title))
     for y, v in enumerate(counts.to_numpy()):
-        ax.text(v, y, f" {v}", va="center", fontsize=8)
+        ax.text(v, y, f" {v}", va="center", fontsize=MIN_FONT_PT)
+    _readable(ax)
+    top = ", ".join(f"{k} {v}" for k, v in counts.sort_values(ascending=False).head(3).items())
+    ax.description = f"{title}: publications counted by {column.replace('_', ' ')}; most common: {top}."
     return ax
 
 
 def plot_rob_traffic_light(studies: pd.DataFrame, ax=None):
-    """robvis-style traffic-light plot: one row per study, one column per bias domain and overall.
+    """Traffic-light plot as robvis draws it: a circle per study and domain, coloured and marked with a symbol.
 
     Parameters
     ----------
@@ -122,28 +247,37 @@ def plot_rob_traffic_light(studies: pd.DataFrame, ax=None):
     -------
     matplotlib.axes.Axes
     """
+
     cols = [*ROB_DOMAINS, "rob_overall"]
     data = studies.set_index("study_id")[cols]
-    ax = _axes(ax, (7, 0.22 * len(data) + 1.5))
-    for y, (sid, row) in enumerate(data.iterrows()):
+    ax = _axes(ax, (7.5, 0.34 * len(data) + 2.2))
+    for y, (_, row) in enumerate(data.iterrows()):
         for x, col in enumerate(cols):
             j = row[col]
-            ax.scatter(x, y, s=90, color=ROB_COLOURS[j], edgecolor="black", linewidth=0.4)
-            ax.text(x, y, ROB_SYMBOLS[j], ha="center", va="center", fontsize=6)
+            ax.scatter(x, y, s=240, color=ROB_COLOURS[j], edgecolor="black", linewidth=0.5, zorder=2)
+            ax.text(x, y, ROB_SYMBOLS[j], ha="center", va="center", fontsize=11, fontweight="bold",
+                    color=_text_colour(ROB_COLOURS[j]), zorder=3)
     ax.set_xticks(range(len(cols)), ["D1", "D2", "D3", "D4", "D5", "Overall"])
-    ax.set_yticks(range(len(data)), data.index, fontsize=7)
+    ax.set_yticks(range(len(data)), [_plain_text(study_label(s)) for s in data.index])
     ax.set_ylim(len(data) - 0.5, -0.5)
     ax.set_xlim(-0.6, len(cols) - 0.4)
     ax.xaxis.tick_top()
-    handles = [plt.Line2D([], [], marker="o", ls="", color=c, markeredgecolor="black", label=k.replace("_", " "))
-               for k, c in ROB_COLOURS.items()]
+    ax.grid(False)
+    handles = [plt.Line2D([], [], marker="o", ls="", markersize=12, color=ROB_COLOURS[k], markeredgecolor="black",
+                          label=f"{ROB_SYMBOLS[k]}  {ROB_LABELS[k]}") for k in ROB_COLOURS]
     ax.legend(handles=handles, bbox_to_anchor=(1.02, 1), loc="upper left", frameon=False, title="Judgement")
-    ax.set_title("Risk of bias per study and domain", pad=24)
+    domains = "; ".join(f"{k[-2:].upper()} {v.split(' ', 1)[1]}" for k, v in ROB_DOMAIN_LABELS.items())
+    ax.set_xlabel(domains, fontsize=MIN_FONT_PT, wrap=True)
+    ax.set_title("Risk of bias per study and domain", pad=12)
+    _readable(ax)
+    overall = data["rob_overall"].map(ROB_LABELS).value_counts()
+    ax.description = (f"Risk-of-bias traffic-light plot for {len(data)} studies across five domains and overall; "
+                      f"overall judgements: {', '.join(f'{n} {k.lower()}' for k, n in overall.items())}.")
     return ax
 
 
 def plot_rob_summary(studies: pd.DataFrame, ax=None):
-    """robvis-style summary: share of studies at each judgement, per domain.
+    """robvis-style summary: share of studies at each judgement, per domain (colour and hatch).
 
     Parameters
     ----------
@@ -160,13 +294,23 @@ def plot_rob_summary(studies: pd.DataFrame, ax=None):
     shares = pd.DataFrame(
         {labels[c]: studies[c].value_counts(normalize=True) for c in cols}
     ).T.reindex(columns=list(ROB_COLOURS)).fillna(0) * 100
-    ax = _axes(ax, (8, 3))
-    shares.iloc[::-1].plot.barh(stacked=True, color=[ROB_COLOURS[c] for c in shares.columns], ax=ax, width=0.7,
-                                edgecolor="black", linewidth=0.3)
+    ax = _axes(ax, (8, 3.2))
+    left = np.zeros(len(shares))
+    rows = shares.iloc[::-1]
+    for judgement in rows.columns:
+        ax.barh(range(len(rows)), rows[judgement].to_numpy(), left=left, color=ROB_COLOURS[judgement],
+                hatch=ROB_HATCHES[judgement], edgecolor="black", linewidth=0.4, height=0.7,
+                label=f"{ROB_SYMBOLS[judgement]}  {ROB_LABELS[judgement]}")
+        left += rows[judgement].to_numpy()
+    ax.set_yticks(range(len(rows)), rows.index)
     ax.set_xlabel("% of studies")
     ax.set_xlim(0, 100)
-    ax.legend([c.replace("_", " ") for c in shares.columns], bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
+    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, title="Judgement")
     ax.set_title("Risk of bias summary")
+    _readable(ax)
+    high = shares.loc["Overall", "high"] if "Overall" in shares.index else 0
+    ax.description = (f"Stacked bars of the share of {len(studies)} studies judged low, some concerns, high risk of bias "
+                      f"or not assessed in each domain; {high:.0f}% are at high risk overall.")
     return ax
 
 
@@ -194,8 +338,35 @@ def evidence_column(trials: pd.DataFrame) -> pd.Series:
     )
 
 
+def cell_direction(directions: pd.Series) -> str:
+    """What one evidence-map cell's own trials show: a direction when >= 75% of those with one agree.
+
+    Parameters
+    ----------
+    directions : pandas.Series
+        The trials' directions (benefit, no_difference, harm, unclear).
+
+    Returns
+    -------
+    str
+        benefit, no_difference, harm, mixed, or unclear when no trial has a direction.
+    """
+    decided = directions.loc[directions != "unclear"]
+    if decided.empty:
+        return "unclear"
+    top = decided.value_counts()
+    return top.index[0] if top.iloc[0] / len(decided) >= 0.75 else "mixed"
+
+
+_CELL_COLOURS = {**DIRECTION_COLOURS, "mixed": OKABE_ITO["orange"]}
+
+
+def _bubble_area(participants, biggest: float):
+    return 40 + 700 * np.sqrt(np.asarray(participants, dtype=float) / max(float(biggest), 1.0))
+
+
 def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.DataFrame, ax=None):
-    """Evidence gap map: claims x kind of evidence, bubble area = participants, colour = verdict.
+    """Evidence gap map: claims x kind of evidence; bubble area = participants, colour and shape = that cell's results.
 
     Claims without any evidence keep an empty row so gaps are visible.
 
@@ -206,72 +377,96 @@ def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.D
     trials : pandas.DataFrame
         Claim x trial rows (:func:`evidence_review.engine.study_directions`).
     claims : pandas.DataFrame
-        Claims table, for the row order.
+        Claims table, for the row order and the claim text.
     ax : matplotlib.axes.Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    order = claims.sort_values("order")["claim_id"].tolist()
-    cells = trials.assign(column=evidence_column(trials)).groupby(["claim_id", "column"], as_index=False).agg(
-        participants=("participants", lambda s: s.fillna(0).sum()), trials=("trial_group", "nunique")
-    )
-    cells = cells.merge(verdicts[["claim_id", "verdict"]], on="claim_id")
+    ordered = claims.sort_values("order")
+    order = ordered["claim_id"].tolist()
+    data = trials.assign(column=evidence_column(trials))
+    cells = data.groupby(["claim_id", "column"]).agg(
+        participants=("participants", lambda s: s.fillna(0).sum()), trials=("trial_group", "nunique"),
+        direction=("direction", cell_direction)).reset_index()
     y = {c: i for i, c in enumerate(order)}
     x = {c: i for i, c in enumerate(EVIDENCE_COLUMNS)}
-    ax = _axes(ax, (9, 0.28 * len(order) + 2))
-    size = 30 + 600 * np.sqrt(cells["participants"].astype(float) / max(float(cells["participants"].max()), 1.0)) if len(cells) else []
-    ax.scatter(cells["column"].map(x), cells["claim_id"].map(y), s=size,
-               c=cells["verdict"].map(VERDICT_COLOURS), edgecolor="black", linewidth=0.4, alpha=0.9)
+    ax = _axes(ax, (10, 0.32 * len(order) + 2.5))
+    biggest = float(cells["participants"].max()) if len(cells) else 1.0
+    for direction, group in cells.groupby("direction"):
+        ax.scatter(group["column"].map(x), group["claim_id"].map(y), s=_bubble_area(group["participants"], biggest),
+                   c=_CELL_COLOURS[direction], marker=DIRECTION_MARKERS[direction], edgecolor="black", linewidth=0.5,
+                   zorder=2)
     for row in cells.itertuples():
-        ax.text(x[row.column], y[row.claim_id], str(row.trials), ha="center", va="center", fontsize=6)
-    verdict_of = verdicts.set_index("claim_id")["verdict"]
-    ax.set_yticks(range(len(order)), [f"{c}  [{verdict_of.get(c, '').replace('_', ' ')}]" for c in order], fontsize=7)
-    ax.set_xticks(range(len(EVIDENCE_COLUMNS)), EVIDENCE_COLUMNS, fontsize=8)
+        # The count sits just right of its bubble, whatever the bubble's size (area in points²).
+        radius = float(np.sqrt(_bubble_area([row.participants], biggest)[0] / np.pi))
+        ax.annotate(str(row.trials), (x[row.column], y[row.claim_id]), xytext=(radius + 3, 0), textcoords="offset points",
+                    ha="left", va="center", fontsize=MIN_FONT_PT, color="#000000", zorder=3)
+    ax.set_yticks(range(len(order)), [_plain_text(f"{o}. {short_label(t)}") for o, t in zip(ordered["order"], ordered["claim"])])
+    ax.set_xticks(range(len(EVIDENCE_COLUMNS)), [c.replace(", ", "\n").replace(" ", "\n") for c in EVIDENCE_COLUMNS])
     ax.xaxis.tick_top()
     ax.set_ylim(len(order) - 0.5, -0.5)
-    ax.set_xlim(-0.5, len(EVIDENCE_COLUMNS) - 0.5)
-    ax.grid(True, color="#eeeeee")
+    ax.set_xlim(-0.5, len(EVIDENCE_COLUMNS) - 0.3)
+    ax.grid(True, color="#e5e5e5")
     ax.set_axisbelow(True)
-    handles = [plt.Line2D([], [], marker="o", ls="", color=VERDICT_COLOURS[v], markeredgecolor="black",
-                          markersize=8, label=v.replace("_", " ")) for v in VERDICTS]
-    ax.legend(handles=handles, title="Verdict", bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
-    ax.set_title("Evidence map: bubble area = participants, number = trials, empty row = no evidence", pad=22, fontsize=10)
+    kinds = [plt.Line2D([], [], marker=DIRECTION_MARKERS[d], ls="", color=_CELL_COLOURS[d], markeredgecolor="black",
+                        markersize=9, label=DIRECTION_LABELS[d]) for d in ("benefit", "no_difference", "harm", "mixed", "unclear")]
+    key = [n for n in (10, 100, 1000) if n <= max(biggest, 10)] or [10]
+    sizes = [plt.scatter([], [], s=_bubble_area([n], biggest), marker="o", facecolor="white", edgecolor="black",
+                         label=f"{n} participants") for n in key]
+    # One legend, so the layout makes room for all of it: what the cell's trials found, then the size key.
+    ax.legend(handles=[*kinds, *sizes], title="This cell's trials\n(colour and shape;\nbubble area = participants)",
+              bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, labelspacing=1.3, borderpad=0.8)
+    ax.set_title("Evidence map: bubble area = participants, number = trials, empty row = no evidence", pad=10)
+    _readable(ax)
+    covered = cells["claim_id"].nunique()
+    ax.description = (f"Evidence map of {len(order)} claims against four kinds of evidence (randomised, other "
+                      f"controlled and uncontrolled studies in MS, and indirect evidence); {covered} claims have any "
+                      f"evidence and {len(order) - covered} have none. Bubble area shows participants, the number beside "
+                      "it trials, and colour and shape what that cell's trials found.")
     return ax
 
 
 def plot_support_by_claim(trials: pd.DataFrame, claims: pd.DataFrame):
-    """Stacked bars of trial results by direction per claim, one panel per kind of design.
+    """Stacked bars of trial results by direction per claim, one panel per kind of design, one shared scale.
 
     Parameters
     ----------
     trials : pandas.DataFrame
         Claim x trial directions.
     claims : pandas.DataFrame
-        Claims table (row order; only claims with evidence are drawn).
+        Claims table (row order and text; only claims with evidence are drawn).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     data = trials.assign(column=evidence_column(trials))
-    order = [c for c in claims.sort_values("order")["claim_id"] if c in set(data["claim_id"])]
-    fig, axes = plt.subplots(1, len(EVIDENCE_COLUMNS), sharey=True, figsize=(11, 0.3 * max(len(order), 1) + 1.8),
-                             layout="constrained")
+    ordered = claims.sort_values("order")
+    ordered = ordered.loc[ordered["claim_id"].isin(set(data["claim_id"]))]
+    order = ordered["claim_id"].tolist()
+    fig, axes = plt.subplots(1, len(EVIDENCE_COLUMNS), sharey=True, sharex=True,
+                             figsize=(12, 0.34 * max(len(order), 1) + 2.2), layout="constrained")
     for ax, column in zip(axes, EVIDENCE_COLUMNS):
-        table = pd.crosstab(data.loc[data["column"] == column, "claim_id"],
-                            data.loc[data["column"] == column, "direction"]).reindex(index=order, columns=list(DIRECTION_COLOURS)).fillna(0)
+        sub = data.loc[data["column"] == column]
+        table = pd.crosstab(sub["claim_id"], sub["direction"]).reindex(index=order, columns=list(DIRECTION_COLOURS)).fillna(0)
         left = np.zeros(len(order))
         for direction, colour in DIRECTION_COLOURS.items():
-            ax.barh(range(len(order)), table[direction].to_numpy(), left=left, color=colour, label=direction.replace("_", " "))
+            ax.barh(range(len(order)), table[direction].to_numpy(), left=left, color=colour, hatch=DIRECTION_HATCHES[direction],
+                    edgecolor="black", linewidth=0.3, label=DIRECTION_LABELS[direction])
             left += table[direction].to_numpy()
-        ax.set_title(column, fontsize=9)
+        ax.set_title(column)
         ax.set_xlabel("Trials")
-    axes[0].set_yticks(range(len(order)), order, fontsize=7)
+    axes[0].set_yticks(range(len(order)), [_plain_text(f"{o}. {short_label(t, 34)}") for o, t in zip(ordered["order"], ordered["claim"])])
     axes[0].set_ylim(len(order) - 0.5, -0.5)
     axes[-1].legend(bbox_to_anchor=(1.02, 1), loc="upper left", frameon=False, title="Direction")
-    fig.suptitle("Direction of results per claim (one count per trial), by kind of evidence", fontsize=10)
+    for ax in axes:
+        _readable(ax)
+    fig.suptitle("Direction of results per claim (one count per trial), by kind of evidence; same scale in every panel")
+    fig.description = (f"Four panels of stacked bars, one per kind of evidence, on one shared scale: for each of "
+                       f"{len(order)} claims with evidence, how many trials favoured the intervention, found no "
+                       "difference, found it worse or were unclear.")
     return fig
 
 
@@ -279,6 +474,7 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
     """Harvest plot: one bar per trial under the direction it found; bar height = design weight.
 
     Tall bars are randomised trials, mid bars other controlled studies, short bars uncontrolled ones.
+    Bars are labelled "Author Year" and hatched by direction.
 
     Parameters
     ----------
@@ -286,14 +482,14 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
         Claim x trial directions for the claims or outcome domain of interest.
     ax : matplotlib.axes.Axes, optional
     label_column : str
-        Column used to label bars.
+        Column used to label bars (study ids become "Author Year").
 
     Returns
     -------
     matplotlib.axes.Axes
     """
 
-    ax = _axes(ax, (9, 3.2))
+    ax = _axes(ax, (9, 3.6))
     directions = list(DIRECTION_COLOURS)
     gap = 1.5
     x0 = 0.0
@@ -302,19 +498,25 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
         rows = trials.loc[trials["direction"] == direction].sort_values("participants", ascending=False)
         xs = x0 + np.arange(len(rows))
         ax.bar(xs, [max(design_weight(d), 0.1) for d in rows["design"]], color=DIRECTION_COLOURS[direction],
-               edgecolor="black", linewidth=0.4, width=0.8)
+               hatch=DIRECTION_HATCHES[direction], edgecolor="black", linewidth=0.4, width=0.8)
         for xi, label in zip(xs, rows[label_column]):
-            ax.text(xi, 0.02, _plain_text(label), rotation=90, ha="center", va="bottom", fontsize=6)
+            text = study_label(label) if label_column == "study_id" else str(label)
+            ax.text(xi, 1.04, _plain_text(text), rotation=90, ha="center", va="bottom", fontsize=MIN_FONT_PT)
         centres.append(x0 + max(len(rows) - 1, 0) / 2)
         x0 += max(len(rows), 2) + gap
-    ax.set_xticks(centres, ["benefit", "no diff.", "harm", "unclear"], fontsize=8)
-    ax.set_yticks([0.25, 0.5, 1.0], ["uncontrolled", "non-randomised", "randomised"], fontsize=7)
-    ax.set_ylim(0, 1.1)
+    ax.set_xticks(centres, ["favours\nintervention", "no\ndifference", "worse with\nintervention", "unclear"])
+    ax.set_yticks([0.25, 0.5, 1.0], ["uncontrolled", "non-randomised", "randomised"])
+    ax.set_ylim(0, 1.9)
     ax.set_title("Harvest plot: each bar one trial, height = design")
+    _readable(ax)
+    counts = trials["direction"].value_counts()
+    ax.description = ("Harvest plot of " + str(len(trials)) + " trials by the direction they found: "
+                      + ", ".join(f"{int(counts.get(d, 0))} {DIRECTION_LABELS[d]}" for d in directions)
+                      + "; taller bars are stronger designs.")
     return ax
 
 
-def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, columns: int = 2):
+def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, columns: int = 2, labels: dict | None = None):
     """Harvest plots, one panel per outcome domain with at least ``min_trials`` trials.
 
     Parameters
@@ -325,26 +527,33 @@ def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, column
         Domains with fewer trials are left out.
     columns : int
         Panels per row.
+    labels : dict, optional
+        Outcome-domain code -> label for the panel titles.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    labels = labels or {}
+    name = lambda d: labels.get(d, d.replace("_", " "))  # noqa: E731
     counts = directions["outcome_domain"].value_counts()
     domains = sorted(counts[counts >= min_trials].index)
     rows = max(1, -(-len(domains) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(6 * columns, 3 * rows), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(6.5 * columns, 3.8 * rows), layout="constrained", squeeze=False)
     for ax, domain in zip(axes.flat, domains):
         plot_harvest(directions.loc[directions["outcome_domain"] == domain], ax=ax)
-        ax.set_title(f"{domain} ({counts[domain]} trials)", fontsize=9)
+        ax.set_title(_plain_text(f"{name(domain)} ({counts[domain]} trials)"))
+        _readable(ax)
     for ax in list(axes.flat)[len(domains):]:
         ax.set_visible(False)
-    fig.suptitle("Effect direction by outcome domain: each bar one trial, height = design", fontsize=10)
+    fig.suptitle("Effect direction by outcome domain: each bar one trial, height = design")
+    fig.description = (f"Harvest plots for {len(domains)} outcome domains with at least {min_trials} trials "
+                       f"({', '.join(name(d) for d in domains)}), each trial a bar under the direction it found.")
     return fig
 
 
 def plot_albatross(links: pd.DataFrame, ax=None):
-    """Albatross plot: p-value (signed by direction) against sample size, for results with a p-value.
+    """Albatross plot: p-value (signed by direction) against sample size; marker shape and colour by direction.
 
     Parameters
     ----------
@@ -360,23 +569,53 @@ def plot_albatross(links: pd.DataFrame, ax=None):
     data = data.loc[data["direction"].isin(["benefit", "harm", "no_difference"]) & (data["p_value"] > 0)]
     sign = np.where(data["direction"] == "harm", -1.0, 1.0)
     x = sign * -np.log10(data["p_value"].astype(float))
-    ax = _axes(ax, (7, 4))
-    sns.scatterplot(x=x, y=data["participants"].astype(float), hue=data["direction"], palette=DIRECTION_COLOURS, ax=ax,
-                    edgecolor="black", linewidth=0.3)
+    ax = _axes(ax, (7, 4.2))
+    for direction in ("benefit", "no_difference", "harm"):
+        mask = (data["direction"] == direction).to_numpy()
+        ax.scatter(x[mask], data["participants"].astype(float).to_numpy()[mask], marker=DIRECTION_MARKERS[direction],
+                   color=DIRECTION_COLOURS[direction], edgecolor="black", linewidth=0.4, s=45,
+                   label=f"{DIRECTION_LABELS[direction]} ({int(mask.sum())})")
     for p in (0.05, 0.001):
         for s in (-1, 1):
-            ax.axvline(s * -np.log10(p), color="#999999", ls=":", lw=0.8)
+            ax.axvline(s * -np.log10(p), color="#777777", ls=":", lw=0.9)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yscale("log")
-    ax.set_xlabel("-log10(p), signed: right = favours the intervention, left = harm")
+    if len(data):
+        ax.set_yscale("log")
+    else:  # a log axis needs positive data; say why the chart is empty instead
+        ax.text(0.5, 0.5, "No included result reports a p-value", transform=ax.transAxes, ha="center", va="center")
+    ax.set_xlabel("−log10(p), signed: right = favours the intervention, left = harm")
     ax.set_ylabel("Participants (log scale)")
     ax.set_title("Albatross plot of reported p-values (dotted: p = 0.05 and 0.001)")
-    ax.legend(title="Direction", frameon=False)
+    if len(data):
+        ax.legend(title="Direction", frameon=False)
+    _readable(ax)
+    ax.description = (f"Albatross plot of {len(data)} results with a reported p-value: signed strength of evidence "
+                      "against number of participants; marker shape and colour give the direction.")
     return ax
 
 
-def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title: str = "", xlabel: str = "Hedges' g (positive favours the intervention)"):
-    """Forest plot of study effects and the pooled estimate, with published reviews' estimates beside them.
+def _forest_rows(result, reviews) -> list[tuple]:
+    rows = []
+    if result is not None and hasattr(result, "summary_frame"):
+        sf = result.summary_frame()
+        for label, r in sf.iterrows():
+            kind = "pooled" if label == "random effect" else "study"
+            rows.append((f"Pooled (random effects, {result.method.upper()}), I² = {result.i2:.0f}%" if kind == "pooled"
+                         else label, r["eff"], r["ci_low"], r["ci_upp"], kind))
+    elif result is not None:
+        rows += [(r.label, r.estimate, r.ci_low, r.ci_high, "study") for r in result.itertuples()]
+    if reviews is not None:
+        rows += [(r.label, r.estimate, r.ci_low, r.ci_high, "review") for r in reviews.itertuples()]
+    return rows
+
+
+def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title: str = "",
+                xlabel: str = "Hedges' g", measure: str = "SMD",
+                favours: tuple[str, str] = ("Favours control", "Favours intervention")):
+    """Forest plot of one measure: studies, the pooled estimate and published estimates, with an estimate [CI] column.
+
+    Ratio measures (:data:`RATIO_MEASURES`) are drawn on a log axis with the null line at 1, the
+    others on a linear axis with the null at 0. "Favours" labels sit under each side of the null.
 
     Parameters
     ----------
@@ -384,34 +623,89 @@ def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title
         A pooled analysis, or a frame with ``label``, ``estimate``, ``ci_low``, ``ci_high``.
     ax : matplotlib.axes.Axes, optional
     reviews : pandas.DataFrame, optional
-        Published pooled estimates with ``label``, ``estimate``, ``ci_low``, ``ci_high``; drawn as diamonds.
+        Published pooled estimates on the same measure with ``label``, ``estimate``, ``ci_low``, ``ci_high``; drawn as diamonds.
     title, xlabel : str
+    measure : str
+        The one measure on this axis (SMD, MD, RR, OR ...).
+    favours : tuple of str
+        Labels for the left and right of the null line; empty strings leave them out.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    rows = []
-    if result is not None and hasattr(result, "summary_frame"):
-        sf = result.summary_frame()
-        for label, r in sf.iterrows():
-            kind = "pooled" if label == "random effect" else "study"
-            rows.append((f"Pooled (RE, {result.method.upper()}), I²={result.i2:.0f}%" if kind == "pooled" else label,
-                         r["eff"], r["ci_low"], r["ci_upp"], kind))
-    elif result is not None:
-        rows += [(r.label, r.estimate, r.ci_low, r.ci_high, "study") for r in result.itertuples()]
-    if reviews is not None:
-        rows += [(r.label, r.estimate, r.ci_low, r.ci_high, "review") for r in reviews.itertuples()]
-    ax = _axes(ax, (8, 0.35 * max(len(rows), 1) + 1.5))
+    from .present import format_number
+
+    rows = _forest_rows(result, reviews)
+    ratio = measure.upper() in RATIO_MEASURES
+    ax = _axes(ax, (9, 0.38 * max(len(rows), 1) + 1.8))
+    styles = {"study": ("black", "s"), "pooled": (OKABE_ITO["vermillion"], "D"), "review": (OKABE_ITO["blue"], "D")}
     for y, (label, est, lo, hi, kind) in enumerate(rows):
-        colour = {"study": "black", "pooled": "#b2182b", "review": "#2166ac"}[kind]
-        marker = {"study": "s", "pooled": "D", "review": "D"}[kind]
+        colour, marker = styles[kind]
         if not (pd.isna(lo) or pd.isna(hi)):
-            ax.plot([lo, hi], [y, y], color=colour, lw=1.2)
-        ax.plot(est, y, marker=marker, color=colour, markersize=6)
-    ax.set_yticks(range(len(rows)), [_plain_text(r[0]) for r in rows], fontsize=8)
-    ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.axvline(0, color="#666666", lw=0.8, ls="--")
-    ax.set_xlabel(_plain_text(xlabel))
-    ax.set_title(_plain_text(title) if title else "Forest plot (blue diamonds: published reviews' pooled estimates)", fontsize=10)
+            ax.plot([lo, hi], [y, y], color=colour, lw=1.3)
+        ax.plot(est, y, marker=marker, color=colour, markersize=7 if kind != "study" else 6, ls="")
+        ci = "" if pd.isna(lo) or pd.isna(hi) else f" [{format_number(lo)}, {format_number(hi)}]"
+        ax.annotate(f"{format_number(est)}{ci}", xy=(1.02, y), xycoords=("axes fraction", "data"), va="center",
+                    ha="left", fontsize=MIN_FONT_PT + 0.5)
+    ax.annotate(f"{measure} [95% CI]", xy=(1.02, -0.9), xycoords=("axes fraction", "data"), va="center", ha="left",
+                fontsize=MIN_FONT_PT + 0.5, fontweight="bold", annotation_clip=False)
+    ax.set_yticks(range(len(rows)), [_plain_text(r[0]) for r in rows])
+    ax.set_ylim(len(rows) - 0.5, -1.3)
+    null = 1.0 if ratio else 0.0
+    if ratio:
+        from matplotlib.ticker import FormatStrFormatter, LogLocator
+
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(0.1, 0.2, 0.5, 1.0)))
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(FormatStrFormatter(""))
+    ax.axvline(null, color="#555555", lw=0.9, ls="--")
+    ax.set_xlabel(_plain_text(f"{xlabel} ({measure}{', log scale' if ratio else ''})"))
+    if any(favours):
+        ax.annotate(f"← {favours[0]}", xy=(null, 0), xycoords=("data", "axes fraction"), xytext=(-6, -34),
+                    textcoords="offset points", ha="right", va="top", fontsize=MIN_FONT_PT + 0.5)
+        ax.annotate(f"{favours[1]} →", xy=(null, 0), xycoords=("data", "axes fraction"), xytext=(6, -34),
+                    textcoords="offset points", ha="left", va="top", fontsize=MIN_FONT_PT + 0.5)
+    ax.set_title(_plain_text(title) if title else "Forest plot", loc="left")
+    _readable(ax)
+    pooled = [r for r in rows if r[4] == "pooled"]
+    summary = (f"; pooled {measure} {format_number(pooled[0][1])} (95% CI {format_number(pooled[0][2])} to "
+               f"{format_number(pooled[0][3])})" if pooled else "")
+    ax.description = (f"Forest plot of {len([r for r in rows if r[4] == 'study'])} studies on one {measure} axis"
+                      f"{' (log scale, no effect at 1)' if ratio else ' (no effect at 0)'}{summary}"
+                      f"{f', with {len(reviews)} published estimates' if reviews is not None and len(reviews) else ''}.")
     return ax
+
+
+def plot_published_forest(reviews: pd.DataFrame):
+    """Published pooled estimates, one panel per effect measure (ratios on a log axis with the null at 1).
+
+    Parameters
+    ----------
+    reviews : pandas.DataFrame
+        Published pooled results with ``review_id``, ``outcome_domain``, ``effect_measure``, ``estimate``,
+        ``ci_low`` and ``ci_high``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+
+    data = reviews.dropna(subset=["estimate"]).assign(measure=lambda d: d["effect_measure"].fillna("Estimate"))
+    measures = sorted(data["measure"].unique())
+    heights = [max((data["measure"] == m).sum(), 1) + 2.5 for m in measures]
+    fig, axes = plt.subplots(len(measures), 1, figsize=(9, 0.4 * sum(heights) + 1), layout="constrained", squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    for ax, measure in zip(axes[:, 0], measures):
+        sub = data.loc[data["measure"] == measure].sort_values(["outcome_domain", "review_id"])
+        frame = pd.DataFrame({"label": [f"{study_label(r)}: {d.replace('_', ' ')}"
+                                        + (f" ({short_label(scope, 30)})" if isinstance(scope, str) and scope else "")
+                                        for r, d, scope in zip(sub["review_id"], sub["outcome_domain"], sub["instrument_or_scope"])],
+                              "estimate": sub["estimate"].to_numpy(), "ci_low": sub["ci_low"].to_numpy(),
+                              "ci_high": sub["ci_high"].to_numpy()})
+        plot_forest(reviews=frame, ax=ax, measure=measure, xlabel="Published estimate", favours=("", ""),
+                    title=f"{measure}: {len(frame)} published estimates (direction depends on each outcome's scale)")
+    fig.description = (f"Published pooled estimates from systematic reviews, one panel per effect measure ("
+                       f"{', '.join(measures)}); ratio measures on a log axis with no effect at 1.")
+    return fig
