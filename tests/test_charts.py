@@ -160,7 +160,7 @@ def test_harvest_labels_author_year_and_hatches_directions():
 
 
 def test_albatross_uses_marker_shape_and_colour(review):
-    ax = charts.plot_albatross(review.synthesis["links"])
+    ax = charts.plot_albatross(review.synthesis.links)
     markers = {lg.get_label(): lg for lg in ax.get_legend().legend_handles}
     assert len(ax.collections) == 3
     paths = {len(c.get_paths()[0].vertices) for c in ax.collections}
@@ -173,7 +173,7 @@ def test_every_chart_describes_itself(review):
     syn = review.synthesis
     made = [charts.plot_claims_by_section(review.evidence.claims),
             charts.plot_counts(review.evidence.studies, "design", "By design"),
-            charts.plot_evidence_map(syn["verdicts"], syn["trials"], review.evidence.claims)]
+            charts.plot_evidence_map(syn.verdicts, syn.trials, review.evidence.claims)]
     for chart in made:
         text = charts.description(chart)
         assert text != "Chart." and len(text) > 40

@@ -66,7 +66,7 @@ def test_summary_shows_findings_and_escapes_alt_text(built, review):
         assert f'href="claims/{claim_id}.html"' in page
     for claim_id in ids[3:]:  # no report built: no dead link
         assert f'href="claims/{claim_id}.html"' not in page
-    assert "badge-supported" in page and "methods.html#7-verdict-fixed-scale" in page
+    assert "badge-supported" in page and "methods.html#7-verdict-fixed-scale-verdicts-py" in page
 
 
 def test_summary_escapes_claim_text(review, tmp_path):
@@ -82,7 +82,7 @@ def test_index_lists_claim_text_with_coloured_verdicts(built, review):
     page = (built / "index.html").read_text()
     first = review.evidence.claims.sort_values("order").iloc[0]
     assert f'<a href="claims/{first["claim_id"]}.html">' in page
-    verdicts = review.synthesis["verdicts"]
+    verdicts = review.synthesis.verdicts
     assert page.count('class="badge badge-') == len(verdicts)
     assert 'href="summary_of_findings.csv"' in page
 
@@ -101,7 +101,7 @@ def test_methods_page_renders_markdown_with_heading_ids_and_escapes_html():
 
 def test_methods_page_has_the_anchors_the_badges_link_to(built):
     page = (built / "methods.html").read_text()
-    assert 'id="7-verdict-fixed-scale"' in page and 'id="6-certainty-grade-style"' in page
+    assert 'id="7-verdict-fixed-scale-verdicts-py"' in page and 'id="6-certainty-grade-handbook-14-grading-py"' in page
 
 
 def test_summary_of_findings_csv_has_one_row_per_claim(built, review):
@@ -121,7 +121,7 @@ def test_notebook_pages_get_the_site_header():
 
 
 def test_claim_summary_links_back_and_to_cited_studies(review):
-    links = review.synthesis["links"]
+    links = review.synthesis.links
     claim_id = links["claim_id"].iloc[0]
     html = site.claim_summary_html(review, claim_id)
     up = site.CLAIM_ROOT
