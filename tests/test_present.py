@@ -138,6 +138,22 @@ def test_pooled_claims_show_the_estimate():
     assert text.startswith("Pooled SMD 0.50 (95% CI 0.10 to 0.90), 3 trials; I² = 12%")
 
 
+def test_a_verdict_carried_by_sources_or_a_published_estimate_is_described_by_them():
+    syn = _synthesis("")
+    syn["verdicts"].loc[0, ["carried_by", "verdict_reasons"]] = ["Published meta-analysis X 2020 (pain)",
+                                                                 "Published meta-analysis X 2020 (pain): MD = 1.00."]
+    text = sof.summary_of_findings(CLAIMS, syn)["evidence_shows"].iloc[0]
+    assert text.startswith("Published meta-analysis X 2020 (pain): MD = 1.00. All 3 linked results")
+    assert "sign test" not in text
+    syn["verdicts"].loc[0, ["carried_by", "verdict_reasons"]] = ["authoritative sources", "2 sources agree."]
+    syn["trials"]["participants"] = 0  # statements of authoritative bodies have no sample
+    row = sof.summary_of_findings(CLAIMS, syn).iloc[0]
+    assert row["evidence_shows"].startswith("2 sources agree. All 3 linked results")
+    assert row["participants_studies"] == "2 sources, no sample size"
+    syn["verdicts"].loc[0, "carried_by"] = "sign test"
+    assert "sign test p = 0.50" in sof.summary_of_findings(CLAIMS, syn)["evidence_shows"].iloc[0]
+
+
 def test_no_studies_and_not_testable_have_no_certainty():
     syn = _synthesis("", certainty="very_low", verdict="no_evidence")
     syn["trials"] = syn["trials"].iloc[0:0]

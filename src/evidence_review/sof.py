@@ -187,7 +187,9 @@ def evidence_shows(row: pd.Series, claim_type: str = "benefit") -> str:
     row : pandas.Series
         A verdicts row (``pooled_k``, ``pooled_g``, ``pooled_ci_low``, ``pooled_ci_high``, ``pooled_i2``,
         ``trials``, ``n_benefit``, ``n_no_difference``, ``n_harm``, ``n_unclear``, ``sign_test_p``,
-        ``basis_trials_agreeing``, ``basis_trials_disagreeing``, ``verdict``).
+        ``basis_trials_agreeing``, ``basis_trials_disagreeing``, ``verdict``; optionally ``carried_by`` and
+        ``verdict_reasons``: a verdict carried by authoritative sources or a published meta-analysis is
+        described by them, not by the vote count).
     claim_type : str
         A ``background`` claim rests on direct studies of the condition (surveys, cohorts), not trials.
 
@@ -210,6 +212,10 @@ def evidence_shows(row: pd.Series, claim_type: str = "benefit") -> str:
     total = int(row["n_benefit"]) + int(row["n_no_difference"]) + int(row["n_harm"]) + int(row["n_unclear"])
     results = (f"One linked result: {parts[0].split(' ', 1)[1]}" if total == 1 else f"All {total} linked results: {', '.join(parts)}") \
         if parts else "No result reports a direction"
+    carried = str(row.get("carried_by") or "")
+    if carried == "authoritative sources" or carried.startswith("Published meta-analysis"):
+        # The verdict rests on these, not on the vote count: name them first, then the linked results.
+        return f"{row['verdict_reasons']} {results}"
     deciding = "direct studies of the population" if claim_type == "background" else "controlled trials in the population"
     if agree + disagree == 0:
         return f"{results}; no {'direct' if claim_type == 'background' else 'controlled'} study in the population decides it"
@@ -261,6 +267,8 @@ def summary_of_findings(claims: pd.DataFrame, synthesis, domain_labels: dict | N
         if v["verdict"] in ("not_testable", "no_evidence"):
             certainty = None  # no body of evidence to grade
         count = "" if k == 0 else f"{n} ({k} {'study' if k == 1 else 'studies'})"
+        if k and n == 0:  # statements of authoritative bodies have no sample to count
+            count = f"{k} {'source' if k == 1 else 'sources'}, no sample size"
         if k and not len(basis):
             count += ", indirect or uncontrolled only"
         rows.append({
