@@ -13,7 +13,7 @@ import pandas as pd
 
 from .claims import explode_domains
 from .effects import leave_one_out, pool_groups, pool_random_effects, smd_from_outcomes
-from .linking import study_label
+from .linking import distinct, study_label
 
 __all__ = [
     "DIFFERENCE_MEASURES",
@@ -123,7 +123,7 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     # How many trials of the same claim use each instrument (more is preferred).
     n_trials = int(trial_code.max()) + 1
     claim_instrument = claim_code * (int(instrument_code.max()) + 1) + instrument_code
-    used_by = np.unique(claim_instrument * n_trials + trial_code) // n_trials
+    used_by = distinct(claim_instrument * n_trials + trial_code) // n_trials
     keys, users = np.unique(used_by, return_counts=True)
     instrument_rank = -users[np.searchsorted(keys, claim_instrument)]
     order = np.lexsort((row, study_code, -np.nan_to_num(n_of[row]), timepoint_of[row], instrument_rank, trial_code, claim_code))

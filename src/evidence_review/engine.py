@@ -21,7 +21,7 @@ import pandas as pd
 from .directions import DIRECTIONS, design_weight, domain_directions, point_estimate_directions, study_directions
 from .effect_sets import pool_claims, pooled_results, published_for_claims, sensitivity_analyses, trial_effects
 from .grading import certainty_table
-from .linking import agreement, link_background, link_claims, rationales, study_label
+from .linking import agreement, distinct, link_background, link_claims, rationales, study_label
 from .verdicts import sign_test, verdict_table
 
 __all__ = [
@@ -117,7 +117,7 @@ def _link_counts(study_links: pd.DataFrame, source_links: pd.DataFrame, ids: pd.
     if len(rank):
         studies = study_links["_study_rank"].to_numpy(dtype=np.int64)
         width = int(studies.max()) + 1
-        counts[:, -1] = np.bincount(np.unique(rank * width + studies) // width, minlength=len(names))
+        counts[:, -1] = np.bincount(distinct(rank * width + studies) // width, minlength=len(names))
     used = names != None  # noqa: E711 - element-wise test on an object array
     counts, names = counts[used], names[used]
     out = pd.DataFrame(counts, index=names, columns=[*DIRECTIONS, "studies"])
