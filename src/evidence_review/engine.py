@@ -172,7 +172,8 @@ def synthesise(
     trials["basis_for_verdict"] = (trials["directness"] == "direct").to_numpy() & (background_claim | trials["controlled"].to_numpy(dtype=bool))
     basis = trials.loc[trials["basis_for_verdict"]]
 
-    effects = trial_effects(study_links, outcomes)
+    # Pooling reads only each effect's claim, g and variance.
+    effects = trial_effects(study_links, outcomes, columns=["claim_id"])
     linked_ids = sorted(set(links["claim_id"]))
     pooled = pool_claims(effects, linked_ids, method)[_POOLED_COLUMNS] if linked_ids else pd.DataFrame(columns=_POOLED_COLUMNS)
     published = published_for_claims(claims, reviews, studies)

@@ -132,7 +132,13 @@ def frame_of(columns: dict, n_rows: int) -> pd.DataFrame:
     """
     frame = pd.DataFrame(index=pd.RangeIndex(n_rows))
     for name, values in columns.items():
-        frame[name] = pd.Series(values, dtype=object, copy=False) if getattr(values, "dtype", None) == object else values
+        if getattr(values, "dtype", None) == object:
+            frame[name] = pd.Series(values, dtype=object, copy=False)
+        elif isinstance(values, np.ndarray):
+            # Assigning a bare array copies it; a Series wrapping it is taken as it is.
+            frame[name] = pd.Series(values, copy=False)
+        else:
+            frame[name] = values
     return frame
 
 
