@@ -77,7 +77,9 @@ def point_estimate_directions(outcomes: pd.DataFrame) -> pd.Series:
     )
     sign = np.where(hib.fillna(True).to_numpy(dtype=bool), 1.0, -1.0)
     favours = np.nan_to_num(mean_int - mean_ctl) * sign
-    from_estimate = np.where(favours > 0, "benefit", np.where(favours < 0, "harm", "no_difference"))
+    # Picking from three shared words (not np.where on text) makes no fixed-width copy and no
+    # new string per row; at a million rows either costs about 50 MiB.
+    from_estimate = np.array(["no_difference", "benefit", "harm"], dtype=object)[(favours > 0) + 2 * (favours < 0)]
     return pd.Series(np.where(known, from_estimate, outcomes["direction"].to_numpy(dtype=object)), index=outcomes.index)
 
 
@@ -110,12 +112,15 @@ def _best_tier(group: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndar
     # then position, as a lexsort would; the groups' numbers come from the same pass, and the
     # kept rows are put back in row order by marking them, not by sorting again.
     order = np.argsort(group * 4 + tier, kind="stable")
-    g_sorted, t_sorted = group[order], tier[order]
+    g_sorted = group[order]
     starts = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
-    first_of_group = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
-    best = t_sorted == t_sorted[first_of_group]
+    del g_sorted
+    t_sorted = tier[order]
+    best = t_sorted == t_sorted[np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))]
+    del t_sorted
     group_no = np.full(len(group), -1, dtype=np.int64)
     group_no[order[best]] = (np.cumsum(starts) - 1)[best]
+    del order
     keep = np.flatnonzero(group_no >= 0)
     return keep, group_no[keep], int(starts.sum())
 
@@ -149,12 +154,14 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         # Keep the columns' types (``controlled`` stays boolean) so callers need no empty-case branch.
         return links.reindex(columns=cols + ["expected_direction"]).reset_index(drop=True)
     # One integer per (claim, trial): grouping on it is far cheaper than on two string columns.
-    claim_codes = _sorted_codes(links, "_claim_rank", "claim_id")
     trial_codes = _sorted_codes(links, "_trial_rank", "trial_group")
     n_trials = int(trial_codes.max()) + 1
-    group = claim_codes * n_trials + trial_codes
-    tier = (links["basis"].to_numpy(dtype=object) == "within_group") * 2 + links["proxy_outcome"].to_numpy(dtype=bool)
+    group = _sorted_codes(links, "_claim_rank", "claim_id") * n_trials + trial_codes
+    del trial_codes  # a million-link table makes every such array tens of MiB: free each once used
+    tier = ((links["basis"].to_numpy(dtype=object) == "within_group") * np.int8(2)
+            + links["proxy_outcome"].to_numpy(dtype=bool)).astype(np.int8)
     keep, inverse, n_groups = _best_tier(group, tier)
+    del group, tier
     if "_direction_code" in links and links["_direction_code"].notna().all():
         code = links["_direction_code"].to_numpy(dtype=np.int64)[keep]
     else:

@@ -39,11 +39,12 @@ RATIO_MEASURES = ("rr", "or", "hr", "risk ratio", "odds ratio", "hazard ratio", 
 _LATER = re.compile(r"follow-?up|months? after|weeks? after|wk after|\bmid\b|mid-|during", re.IGNORECASE)
 
 
-def _sort_key(frame: pd.DataFrame, rank: str, column: str) -> np.ndarray:
-    """Integer codes in sorted order of ``column``: the precomputed ``rank`` column when present."""
+def _sort_key(frame: pd.DataFrame, rank: str, column: str, at: np.ndarray) -> np.ndarray:
+    """Integer codes in sorted order of ``column`` at rows ``at``: the precomputed ``rank`` column when present."""
+    # Rows are picked before widening to int64, so no full-length int64 copy is made.
     if rank in frame and frame[rank].notna().all():
-        return frame[rank].to_numpy(dtype=np.int64)
-    return pd.factorize(frame[column], sort=True)[0].astype(np.int64)
+        return frame[rank].to_numpy()[at].astype(np.int64)
+    return pd.factorize(frame[column], sort=True)[0][at].astype(np.int64)
 
 
 def timepoint_rank(timepoint: pd.Series) -> pd.Series:
@@ -122,18 +123,23 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame, columns: list[str
     if not len(at):
         return (links if columns is None else links[columns]).iloc[0:0].assign(g=np.nan, var_g=np.nan, se_g=np.nan, ci_low_g=np.nan, ci_high_g=np.nan)
     row = link_row[at]
-    claim_code = _sort_key(links, "_claim_rank", "claim_id")[at]
-    trial_code = _sort_key(links, "_trial_rank", "trial_group")[at]
-    study_code = _sort_key(links, "_study_rank", "study_id")[at]
+    claim_code = _sort_key(links, "_claim_rank", "claim_id", at)
+    trial_code = _sort_key(links, "_trial_rank", "trial_group", at)
     instrument_code = instrument_of[row]
     # How many trials of the same claim use each instrument (more is preferred).
     n_trials = int(trial_code.max()) + 1
     claim_instrument = claim_code * (int(instrument_code.max()) + 1) + instrument_code
+    del instrument_code
     used_by = distinct(claim_instrument * n_trials + trial_code) // n_trials
     keys, users = np.unique(used_by, return_counts=True)
     instrument_rank = -users[np.searchsorted(keys, claim_instrument)]
-    order = np.lexsort((row, study_code, -np.nan_to_num(n_of[row]), timepoint_of[row], instrument_rank, trial_code, claim_code))
-    pair = claim_code[order] * n_trials + trial_code[order]
+    del claim_instrument, used_by
+    # One key per claim x trial sorts exactly as claim then trial (trial codes are below n_trials).
+    pair = claim_code * n_trials + trial_code
+    del claim_code, trial_code
+    order = np.lexsort((row, _sort_key(links, "_study_rank", "study_id", at), -np.nan_to_num(n_of[row]), timepoint_of[row],
+                        instrument_rank, pair))
+    pair = pair[order]
     first = order[np.r_[True, pair[1:] != pair[:-1]]]
     out = (links if columns is None else links[columns]).iloc[at[first]].reset_index(drop=True)
     for col, values in by_row.items():

@@ -170,7 +170,10 @@ def synthesise(
     background_ids = claims.loc[claims["claim_type"] == "background", "claim_id"]
     background_claim = trials["claim_id"].isin(background_ids).to_numpy() if len(background_ids) else np.zeros(len(trials), dtype=bool)
     trials["basis_for_verdict"] = (trials["directness"] == "direct").to_numpy() & (background_claim | trials["controlled"].to_numpy(dtype=bool))
-    basis = trials.loc[trials["basis_for_verdict"]]
+    # The verdict, its counts and the grading read these columns: a row filter copies each one kept.
+    basis_cols = ["claim_id", "direction", "agreement", "evidence_kind", "comparator", "participants", "design", "rob_overall",
+                  "directness", "randomised", "ms_population"]
+    basis = trials.loc[trials["basis_for_verdict"], basis_cols]
 
     # Pooling reads only each effect's claim, g and variance.
     effects = trial_effects(study_links, outcomes, columns=["claim_id"])
@@ -181,7 +184,9 @@ def synthesise(
 
     verdicts = verdict_table(claims, basis, set(linked_ids), carriers).reindex(ids)
     has_basis = set(basis["claim_id"])
-    graded_on = pd.concat([basis, trials.loc[~trials["claim_id"].isin(has_basis)]], ignore_index=True)
+    # Grading reads these columns only; stacking all of them would copy every trial row's text.
+    graded_cols = ["claim_id", "participants", "rob_overall", "directness", "randomised", "ms_population", "direction", "agreement"]
+    graded_on = pd.concat([basis[graded_cols], trials.loc[~trials["claim_id"].isin(has_basis), graded_cols]], ignore_index=True)
     statement_carried = set(verdicts.index[verdicts["carried_by"] == "authoritative sources"])
     certainty, domains = certainty_table(graded_on, claims, carriers, statement_carried)
     certainty = certainty.reindex(ids)
