@@ -77,7 +77,9 @@ def point_estimate_directions(outcomes: pd.DataFrame) -> pd.Series:
     )
     sign = np.where(hib.fillna(True).to_numpy(dtype=bool), 1.0, -1.0)
     favours = np.nan_to_num(mean_int - mean_ctl) * sign
-    from_estimate = np.where(favours > 0, "benefit", np.where(favours < 0, "harm", "no_difference"))
+    # Picking from three shared words (not np.where on text) makes no fixed-width copy and no
+    # new string per row; at a million rows either costs about 50 MiB.
+    from_estimate = np.array(["no_difference", "benefit", "harm"], dtype=object)[(favours > 0) + 2 * (favours < 0)]
     return pd.Series(np.where(known, from_estimate, outcomes["direction"].to_numpy(dtype=object)), index=outcomes.index)
 
 
@@ -86,6 +88,41 @@ def _sorted_codes(frame: pd.DataFrame, rank: str, column: str) -> np.ndarray:
     if rank in frame and frame[rank].notna().all():
         return frame[rank].to_numpy(dtype=np.int64)
     return pd.factorize(frame[column], sort=True)[0].astype(np.int64)
+
+
+def _best_tier(group: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The rows of each group in its best (lowest) tier, in row order, and their group's number.
+
+    Parameters
+    ----------
+    group : numpy.ndarray of int
+        Per row: its group key (claim x trial).
+    tier : numpy.ndarray of int
+        Per row: 0 to 3, lower is better.
+
+    Returns
+    -------
+    keep : numpy.ndarray of int
+        Positions of the kept rows, ascending.
+    inverse : numpy.ndarray of int
+        Per kept row: the rank of its group among the distinct keys (``numpy.unique``'s inverse).
+    n_groups : int
+    """
+    # One stable sort on a combined key (tier fits in two bits) orders rows by group, then tier,
+    # then position, as a lexsort would; the groups' numbers come from the same pass, and the
+    # kept rows are put back in row order by marking them, not by sorting again.
+    order = np.argsort(group * 4 + tier, kind="stable")
+    g_sorted = group[order]
+    starts = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
+    del g_sorted
+    t_sorted = tier[order]
+    best = t_sorted == t_sorted[np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))]
+    del t_sorted
+    group_no = np.full(len(group), -1, dtype=np.int64)
+    group_no[order[best]] = (np.cumsum(starts) - 1)[best]
+    del order
+    keep = np.flatnonzero(group_no >= 0)
+    return keep, group_no[keep], int(starts.sum())
 
 
 def study_directions(links: pd.DataFrame) -> pd.DataFrame:
@@ -117,17 +154,14 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         # Keep the columns' types (``controlled`` stays boolean) so callers need no empty-case branch.
         return links.reindex(columns=cols + ["expected_direction"]).reset_index(drop=True)
     # One integer per (claim, trial): grouping on it is far cheaper than on two string columns.
-    claim_codes = _sorted_codes(links, "_claim_rank", "claim_id")
     trial_codes = _sorted_codes(links, "_trial_rank", "trial_group")
     n_trials = int(trial_codes.max()) + 1
-    group = claim_codes * n_trials + trial_codes
-    tier = (links["basis"].to_numpy(dtype=object) == "within_group") * 2 + links["proxy_outcome"].to_numpy(dtype=bool)
-    order = np.lexsort((tier, group))
-    g_sorted, t_sorted = group[order], tier[order]
-    starts = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
-    first_of_group = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
-    keep = np.sort(order[t_sorted == t_sorted[first_of_group]])
-    uniq, inverse = np.unique(group[keep], return_inverse=True)
+    group = _sorted_codes(links, "_claim_rank", "claim_id") * n_trials + trial_codes
+    del trial_codes  # a million-link table makes every such array tens of MiB: free each once used
+    tier = ((links["basis"].to_numpy(dtype=object) == "within_group") * np.int8(2)
+            + links["proxy_outcome"].to_numpy(dtype=bool)).astype(np.int8)
+    keep, inverse, n_groups = _best_tier(group, tier)
+    del group, tier
     if "_direction_code" in links and links["_direction_code"].notna().all():
         code = links["_direction_code"].to_numpy(dtype=np.int64)[keep]
     else:
@@ -136,7 +170,7 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         for j, word in enumerate(DIRECTIONS):
             code[direction_of == word] = j
     signed = (code >= 0) & (code < 3)
-    counts = np.bincount(inverse[signed] * 3 + code[signed], minlength=len(uniq) * 3).reshape(len(uniq), 3)
+    counts = np.bincount(inverse[signed] * 3 + code[signed], minlength=n_groups * 3).reshape(n_groups, 3)
     top = counts.max(axis=1)
     ties = (counts == top[:, None]).sum(axis=1)
     direction = np.where((top > 0) & (ties == 1), np.array(DIRECTIONS[:3], dtype=object)[counts.argmax(axis=1)], "unclear")
@@ -149,14 +183,14 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     # The row that describes the trial: randomised before not, then the largest.
     describe = np.lexsort((-np.nan_to_num(participants, nan=-1.0), ~randomised, inverse))
     first_rows = keep[describe[np.r_[True, inverse[describe][1:] != inverse[describe][:-1]]]]
-    n_max = np.full(len(uniq), np.nan)
+    n_max = np.full(n_groups, np.nan)
     np.fmax.at(n_max, inverse, participants)
 
     def described(column: str) -> np.ndarray:
         return links[column].to_numpy(dtype=object)[first_rows]
 
     def any_of(values: np.ndarray) -> np.ndarray:
-        return np.bincount(inverse, weights=values, minlength=len(uniq)) > 0
+        return np.bincount(inverse, weights=values, minlength=n_groups) > 0
 
     out = {
         "claim_id": described("claim_id"),
@@ -175,7 +209,7 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         "expected_direction": described("expected_direction"),
     }
     # Text stays in object arrays: letting pandas re-infer a string type would copy every value.
-    return frame_of({c: out[c] for c in cols + ["expected_direction"]}, len(uniq))
+    return frame_of({c: out[c] for c in cols + ["expected_direction"]}, n_groups)
 
 
 def domain_directions(links: pd.DataFrame) -> pd.DataFrame:

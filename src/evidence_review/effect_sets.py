@@ -13,7 +13,7 @@ import pandas as pd
 
 from .claims import explode_domains
 from .effects import leave_one_out, pool_groups, pool_random_effects, smd_from_outcomes
-from .linking import study_label
+from .linking import distinct, study_label
 
 __all__ = [
     "DIFFERENCE_MEASURES",
@@ -39,11 +39,12 @@ RATIO_MEASURES = ("rr", "or", "hr", "risk ratio", "odds ratio", "hazard ratio", 
 _LATER = re.compile(r"follow-?up|months? after|weeks? after|wk after|\bmid\b|mid-|during", re.IGNORECASE)
 
 
-def _sort_key(frame: pd.DataFrame, rank: str, column: str) -> np.ndarray:
-    """Integer codes in sorted order of ``column``: the precomputed ``rank`` column when present."""
+def _sort_key(frame: pd.DataFrame, rank: str, column: str, at: np.ndarray) -> np.ndarray:
+    """Integer codes in sorted order of ``column`` at rows ``at``: the precomputed ``rank`` column when present."""
+    # Rows are picked before widening to int64, so no full-length int64 copy is made.
     if rank in frame and frame[rank].notna().all():
-        return frame[rank].to_numpy(dtype=np.int64)
-    return pd.factorize(frame[column], sort=True)[0].astype(np.int64)
+        return frame[rank].to_numpy()[at].astype(np.int64)
+    return pd.factorize(frame[column], sort=True)[0][at].astype(np.int64)
 
 
 def timepoint_rank(timepoint: pd.Series) -> pd.Series:
@@ -61,7 +62,7 @@ def timepoint_rank(timepoint: pd.Series) -> pd.Series:
     return timepoint.fillna("").astype(str).str.contains(_LATER).astype(int)
 
 
-def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """One Hedges' g per claim and trial, chosen by a fixed priority (methods section 4).
 
     Candidates are direct, controlled, between-group rows with end-of-treatment values (``post``)
@@ -78,20 +79,26 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
         :func:`evidence_review.linking.link_claims` output.
     outcomes : pandas.DataFrame
         Outcomes table (for the numbers behind g and the timepoint).
+    columns : list of str, optional
+        The link columns to return; all when omitted. Pooling needs only ``claim_id``, and
+        copying every column of the chosen rows costs hundreds of MiB at a million links.
 
     Returns
     -------
     pandas.DataFrame
-        The chosen link rows with ``g``, ``var_g``, ``se_g``, ``ci_low_g``, ``ci_high_g``,
+        The chosen link rows (their ``columns``) with ``g``, ``var_g``, ``se_g``, ``ci_low_g``, ``ci_high_g``,
         ``instrument_rank`` and ``timepoint_rank``.
     """
     if "evidence_kind" in links:
-        # Authoritative background statements have no effect size.
-        links = links.loc[(links["evidence_kind"] == "study").to_numpy()]
-    post = outcomes.loc[outcomes["value_type"].eq("post").fillna(False).to_numpy()]
+        # Authoritative background statements have no effect size. Filtering copies every column,
+        # so it is done only when there is something to drop.
+        study = (links["evidence_kind"] == "study").to_numpy()
+        links = links if study.all() else links.loc[study]
+    is_post = outcomes["value_type"].eq("post").fillna(False).to_numpy(dtype=bool)
+    post = outcomes if is_post.all() else outcomes.loc[is_post]
     g = smd_from_outcomes(post).dropna(subset=["g", "var_g"])
     if g.empty or links.empty:
-        return links.iloc[0:0].assign(g=np.nan, var_g=np.nan, se_g=np.nan, ci_low_g=np.nan, ci_high_g=np.nan)
+        return (links if columns is None else links[columns]).iloc[0:0].assign(g=np.nan, var_g=np.nan, se_g=np.nan, ci_low_g=np.nan, ci_high_g=np.nan)
     # Every per-outcome number is laid out by the outcome's row, so links find theirs without hashing ids.
     rows = outcomes.index.get_indexer(g.index)
     n_rows = len(outcomes)
@@ -114,22 +121,27 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     mask[mask] = ~np.isnan(by_row["g"][link_row[mask]])
     at = np.flatnonzero(mask)
     if not len(at):
-        return links.iloc[0:0].assign(g=np.nan, var_g=np.nan, se_g=np.nan, ci_low_g=np.nan, ci_high_g=np.nan)
+        return (links if columns is None else links[columns]).iloc[0:0].assign(g=np.nan, var_g=np.nan, se_g=np.nan, ci_low_g=np.nan, ci_high_g=np.nan)
     row = link_row[at]
-    claim_code = _sort_key(links, "_claim_rank", "claim_id")[at]
-    trial_code = _sort_key(links, "_trial_rank", "trial_group")[at]
-    study_code = _sort_key(links, "_study_rank", "study_id")[at]
+    claim_code = _sort_key(links, "_claim_rank", "claim_id", at)
+    trial_code = _sort_key(links, "_trial_rank", "trial_group", at)
     instrument_code = instrument_of[row]
     # How many trials of the same claim use each instrument (more is preferred).
     n_trials = int(trial_code.max()) + 1
     claim_instrument = claim_code * (int(instrument_code.max()) + 1) + instrument_code
-    used_by = np.unique(claim_instrument * n_trials + trial_code) // n_trials
+    del instrument_code
+    used_by = distinct(claim_instrument * n_trials + trial_code) // n_trials
     keys, users = np.unique(used_by, return_counts=True)
     instrument_rank = -users[np.searchsorted(keys, claim_instrument)]
-    order = np.lexsort((row, study_code, -np.nan_to_num(n_of[row]), timepoint_of[row], instrument_rank, trial_code, claim_code))
-    pair = claim_code[order] * n_trials + trial_code[order]
+    del claim_instrument, used_by
+    # One key per claim x trial sorts exactly as claim then trial (trial codes are below n_trials).
+    pair = claim_code * n_trials + trial_code
+    del claim_code, trial_code
+    order = np.lexsort((row, _sort_key(links, "_study_rank", "study_id", at), -np.nan_to_num(n_of[row]), timepoint_of[row],
+                        instrument_rank, pair))
+    pair = pair[order]
     first = order[np.r_[True, pair[1:] != pair[:-1]]]
-    out = links.iloc[at[first]].reset_index(drop=True)
+    out = (links if columns is None else links[columns]).iloc[at[first]].reset_index(drop=True)
     for col, values in by_row.items():
         out[col] = values[row[first]]
     out["timepoint_rank"] = timepoint_of[row[first]]

@@ -21,7 +21,7 @@ import pandas as pd
 from .directions import DIRECTIONS, design_weight, domain_directions, point_estimate_directions, study_directions
 from .effect_sets import pool_claims, pooled_results, published_for_claims, sensitivity_analyses, trial_effects
 from .grading import certainty_table
-from .linking import agreement, link_background, link_claims, rationales, study_label
+from .linking import agreement, distinct, link_background, link_claims, rationales, study_label
 from .verdicts import sign_test, verdict_table
 
 __all__ = [
@@ -117,7 +117,7 @@ def _link_counts(study_links: pd.DataFrame, source_links: pd.DataFrame, ids: pd.
     if len(rank):
         studies = study_links["_study_rank"].to_numpy(dtype=np.int64)
         width = int(studies.max()) + 1
-        counts[:, -1] = np.bincount(np.unique(rank * width + studies) // width, minlength=len(names))
+        counts[:, -1] = np.bincount(distinct(rank * width + studies) // width, minlength=len(names))
     used = names != None  # noqa: E711 - element-wise test on an object array
     counts, names = counts[used], names[used]
     out = pd.DataFrame(counts, index=names, columns=[*DIRECTIONS, "studies"])
@@ -170,9 +170,13 @@ def synthesise(
     background_ids = claims.loc[claims["claim_type"] == "background", "claim_id"]
     background_claim = trials["claim_id"].isin(background_ids).to_numpy() if len(background_ids) else np.zeros(len(trials), dtype=bool)
     trials["basis_for_verdict"] = (trials["directness"] == "direct").to_numpy() & (background_claim | trials["controlled"].to_numpy(dtype=bool))
-    basis = trials.loc[trials["basis_for_verdict"]]
+    # The verdict, its counts and the grading read these columns: a row filter copies each one kept.
+    basis_cols = ["claim_id", "direction", "agreement", "evidence_kind", "comparator", "participants", "design", "rob_overall",
+                  "directness", "randomised", "ms_population"]
+    basis = trials.loc[trials["basis_for_verdict"], basis_cols]
 
-    effects = trial_effects(study_links, outcomes)
+    # Pooling reads only each effect's claim, g and variance.
+    effects = trial_effects(study_links, outcomes, columns=["claim_id"])
     linked_ids = sorted(set(links["claim_id"]))
     pooled = pool_claims(effects, linked_ids, method)[_POOLED_COLUMNS] if linked_ids else pd.DataFrame(columns=_POOLED_COLUMNS)
     published = published_for_claims(claims, reviews, studies)
@@ -180,7 +184,9 @@ def synthesise(
 
     verdicts = verdict_table(claims, basis, set(linked_ids), carriers).reindex(ids)
     has_basis = set(basis["claim_id"])
-    graded_on = pd.concat([basis, trials.loc[~trials["claim_id"].isin(has_basis)]], ignore_index=True)
+    # Grading reads these columns only; stacking all of them would copy every trial row's text.
+    graded_cols = ["claim_id", "participants", "rob_overall", "directness", "randomised", "ms_population", "direction", "agreement"]
+    graded_on = pd.concat([basis[graded_cols], trials.loc[~trials["claim_id"].isin(has_basis), graded_cols]], ignore_index=True)
     statement_carried = set(verdicts.index[verdicts["carried_by"] == "authoritative sources"])
     certainty, domains = certainty_table(graded_on, claims, carriers, statement_carried)
     certainty = certainty.reindex(ids)

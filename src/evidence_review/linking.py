@@ -132,8 +132,32 @@ def frame_of(columns: dict, n_rows: int) -> pd.DataFrame:
     """
     frame = pd.DataFrame(index=pd.RangeIndex(n_rows))
     for name, values in columns.items():
-        frame[name] = pd.Series(values, dtype=object, copy=False) if getattr(values, "dtype", None) == object else values
+        if getattr(values, "dtype", None) == object:
+            frame[name] = pd.Series(values, dtype=object, copy=False)
+        elif isinstance(values, np.ndarray):
+            # Assigning a bare array copies it; a Series wrapping it is taken as it is.
+            frame[name] = pd.Series(values, copy=False)
+        else:
+            frame[name] = values
     return frame
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct integers of ``values``, ascending (what ``numpy.unique`` returns).
+
+    NumPy 2.3+ finds unique values by hashing before it sorts them, several times slower than
+    one sort for millions of integer keys; sorting and keeping each run's first value is not.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of int
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    s = np.sort(values, kind="stable")
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
 
 
 def _gather(column, index: np.ndarray):
@@ -143,6 +167,49 @@ def _gather(column, index: np.ndarray):
     if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
         return column.to_numpy(dtype=object)[index]
     return column.array.take(index) if isinstance(column.array, pd.api.extensions.ExtensionArray) else column.to_numpy()[index]
+
+
+def _indirect_reasons(study_reason: np.ndarray, study_idx: np.ndarray, pair_domain: pd.Series, pair_proxy: pd.Series,
+                      pair_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Why each link is indirect ("" when direct), and whether it is, built per distinct reason.
+
+    Parameters
+    ----------
+    study_reason : numpy.ndarray of str
+        Per study: "" or why its evidence is indirect.
+    study_idx : numpy.ndarray of int
+        Per link: the study's position in ``study_reason``.
+    pair_domain, pair_proxy : pandas.Series
+        Per claim-domain pair: the domain and whether the claim names it only as a proxy.
+    pair_idx : numpy.ndarray of int
+        Per link: the position of its claim-domain pair.
+
+    Returns
+    -------
+    reason : numpy.ndarray of object
+        Per link: the study's reason and, for a proxy domain, "<domain> is a proxy for the named
+        outcome", joined by "; ".
+    indirect : numpy.ndarray of bool
+        Per link: ``reason != ""``.
+    """
+    # A link's text depends only on (study reason, pair): the strings are made once per distinct
+    # combination and shared by reference, not rebuilt for each of millions of links.
+    reason_code, reason_words = pd.factorize(np.asarray(study_reason, dtype=object))
+    reason_words = np.asarray(reason_words, dtype=object)
+    code = reason_code[study_idx]
+    reason = reason_words[code]
+    indirect = (reason_words != "")[code]
+    width = max(len(reason_words), 1)
+    proxy = pair_proxy.to_numpy(dtype=bool)[pair_idx]
+    if proxy.any():
+        key = pair_idx[proxy].astype(np.int64) * width + code[proxy]
+        combos, at = np.unique(key, return_inverse=True)
+        base = reason_words[combos % width]
+        proxy_text = pair_domain.to_numpy(dtype=object)[combos // width].astype(str).astype(object) + " is a proxy for the named outcome"
+        text = np.where(base == "", proxy_text, base + "; " + proxy_text)
+        reason[proxy] = text[at]
+        indirect |= proxy
+    return reason, indirect
 
 
 def link_claims(
@@ -228,13 +295,9 @@ def link_claims(
     columns["randomised"] = st["design"].isin(RANDOMISED_DESIGNS).to_numpy()[study_idx]
     between = _codes(outcomes["basis"], ("between_group",))[by_domain][pos] == 0
     columns["controlled"] = st["design"].isin(CONTROLLED_DESIGNS).to_numpy()[study_idx] & between
-    reason = study_reason.astype(object)[study_idx]
-    proxy = columns["proxy_outcome"]
-    if proxy.any():
-        proxy_text = columns["outcome_domain"][proxy].astype(str).astype(object) + " is a proxy for the named outcome"
-        reason[proxy] = np.where(reason[proxy] == "", proxy_text, reason[proxy] + "; " + proxy_text)
+    reason, indirect = _indirect_reasons(study_reason, study_idx, pairs["outcome_domain"], pairs["proxy_outcome"], pair_idx)
     columns["indirect_reason"] = reason
-    columns["directness"] = np.array(["direct", "indirect"], dtype=object)[(reason != "").astype(np.int8)]
+    columns["directness"] = np.array(["direct", "indirect"], dtype=object)[indirect.astype(np.int8)]
     direction = _codes(outcomes["direction"], DIRECTION_CODES)[by_domain][pos]
     expected = _codes(cl["expected_direction"], DIRECTION_CODES)[pair_idx]
     columns["agreement"] = _agreement_codes(direction, expected, np.zeros(len(direction), dtype=bool))
