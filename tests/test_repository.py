@@ -48,10 +48,10 @@ def escaping_paths(text: str, bases: list[Path], root: Path) -> list[str]:
 def test_escaping_paths_are_found(tmp_path):
     root = tmp_path / "repo"
     (root / "tests").mkdir(parents=True)
-    assert escaping_paths('p = "../shared/x.txt"', [root], root) == ["../shared/x.txt"]
+    assert escaping_paths('p = "../elsewhere/x.txt"', [root], root) == ["../elsewhere/x.txt"]
     assert escaping_paths("see ../data/a.csv", [root / "tests"], root) == []
     # Notebook and package paths are taken from the project root as well as from their own folder.
-    assert escaping_paths('"../shared/x.txt"', [root / "tests", root], root) == ["../shared/x.txt"]
+    assert escaping_paths('"../elsewhere/x.txt"', [root / "tests", root], root) == ["../elsewhere/x.txt"]
     assert escaping_paths("cd tests && ../../outside", [root], root) == ["../../outside"]
     assert escaping_paths("cd tests && ../inside", [root], root) == []
     assert escaping_paths('ARTICLE = ROOT.parent / "shared"', [root], root) == ["ROOT.parent"]
