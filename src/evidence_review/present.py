@@ -13,6 +13,8 @@ import re
 
 import pandas as pd
 
+from .linking import study_label
+
 __all__ = [
     "CODE_LABELS",
     "COLUMN_LABELS",
@@ -195,8 +197,6 @@ def author_year(study_id: str) -> str:
     -------
     str
     """
-    from .engine import study_label
-
     label = study_label(str(study_id))
     if label == study_id:
         m = _NO_DATE.fullmatch(str(study_id))
