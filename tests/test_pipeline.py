@@ -177,3 +177,68 @@ def test_notebooks_declare_every_parameter_the_build_passes(tmp_path):
         expected = passed if name == CLAIM_NOTEBOOK else passed - {"claim_id"}
         assert expected <= declared, f"{name} lacks {sorted(expected - declared)}"
         assert declared <= set(PARAMETER_NAMES), f"{name} declares {sorted(declared - set(PARAMETER_NAMES))}"
+
+
+def test_claims_whose_studies_the_filters_excluded_say_so_not_that_no_study_looked():
+    from evidence_review import site
+    from evidence_review.sof import summary_of_findings
+
+    review = prepare_review(designs=["systematic_review"])
+    excluded = review.excluded_by_claim
+    unfiltered = prepare_review().synthesis.verdicts.set_index("claim_id")
+    # Every claim with study evidence before the filters has excluded studies counted now.
+    had_studies = unfiltered.index[unfiltered["trials"] > 0]
+    assert (excluded.reindex(had_studies) > 0).any()
+    sof = summary_of_findings(review.evidence.claims, review.synthesis, {}, "massage", excluded).set_index("claim_id")
+    claim = next(c for c in had_studies if sof.loc[c, "verdict"] == "no_evidence" and excluded[c] > 0)
+    k = int(excluded[claim])
+    assert sof.loc[claim, "statement"] == (
+        f"The inclusion filters of this review excluded {'the one study' if k == 1 else f'all {k} studies'} we found on this, "
+        "so the review has no evidence on it.")
+    assert sof.loc[claim, "evidence_shows"] == f"No included studies; the inclusion filters excluded {k}"
+    page = site.summary_page(review)
+    no_evidence = sof.loc[sof["verdict"] == "no_evidence"].index
+    assert page.count("The inclusion filters of this review excluded") == int((excluded[no_evidence] > 0).sum())
+    # Claims no study bore on even before the filters keep their wording.
+    assert page.count("No study we found") == int((excluded[no_evidence] == 0).sum())
+
+
+def test_excluded_per_claim_counts_distinct_excluded_studies_on_the_claims_domains():
+    import pandas as pd
+
+    from evidence_review.pipeline import excluded_per_claim
+
+    claims = pd.DataFrame({"claim_id": ["pain-claim", "sleep-claim", "advice"], "order": [1, 2, 3],
+                           "claim_type": ["benefit", "benefit", "advice"], "outcome_domains": ["pain", "sleep", None],
+                           "expected_direction": ["benefit"] * 3, "testable": [True, True, False]})
+    studies = pd.DataFrame({"study_id": ["a2001", "b2002"], "design": ["rct", "pre_post"], "condition": ["ms", "ms"],
+                            "intervention": ["massage", "massage"], "comparator": ["sham", "none"],
+                            "trial_group": ["a2001", "b2002"], "rob_overall": ["low", "high"],
+                            "n_randomised": pd.array([20, 10], dtype="Int64"), "n_analysed": pd.array([20, 10], dtype="Int64"),
+                            "directness": ["direct", "direct"], "directness_reason": [None, None]})
+    outcomes = pd.DataFrame({"outcome_id": ["a2001#1", "a2001#2", "b2002#1"], "study_id": ["a2001", "a2001", "b2002"],
+                             "outcome_domain": ["pain", "pain", "pain"], "basis": ["between_group"] * 3,
+                             "direction": ["benefit", "harm", "benefit"], "higher_is_better": pd.array([True] * 3, dtype="boolean"),
+                             "instrument": ["x"] * 3, "comparison": ["x"] * 3, "p_value": [0.01] * 3})
+    counts = excluded_per_claim(claims, outcomes, studies)
+    assert counts.to_dict() == {"pain-claim": 2, "sleep-claim": 0, "advice": 0}
+    assert excluded_per_claim(claims, outcomes.iloc[:0], studies.iloc[:0]).to_dict() == {"pain-claim": 0, "sleep-claim": 0, "advice": 0}
+
+
+def test_no_evidence_sentences_name_the_filters_only_when_they_excluded_something():
+    import pandas as pd
+
+    from evidence_review.sof import grade_statement
+    from evidence_review.summary import plain_sentence
+
+    row = pd.Series({"verdict": "no_evidence", "certainty": None, "basis_trials_agreeing": 0,
+                     "basis_trials_disagreeing": 0, "trials": 0})
+    assert plain_sentence(row) == "No study we found has looked at this."
+    assert plain_sentence(pd.concat([row, pd.Series({"excluded_studies": 3})])) == (
+        "The inclusion filters of this review excluded all 3 studies we found on this, so the review has no evidence on it.")
+    assert grade_statement("no_evidence", None, "benefit", "benefit", "massage", "pain").startswith("No study we found")
+    assert grade_statement("no_evidence", None, "benefit", "benefit", "massage", "pain", excluded=1) == (
+        "The inclusion filters of this review excluded the one study we found on this, so the review has no evidence on it.")
+    # Only a claim without evidence changes its wording.
+    assert grade_statement("insufficient", "low", "benefit", "benefit", "massage", "pain", excluded=4) == (
+        grade_statement("insufficient", "low", "benefit", "benefit", "massage", "pain"))

@@ -29,6 +29,7 @@ __all__ = [
     "unknown_notebook_names",
     "check_notebook_names",
     "apply_filters",
+    "excluded_per_claim",
     "Review",
     "prepare_review",
     "start_notebook",
@@ -236,6 +237,34 @@ def apply_filters(evidence: Evidence, designs=DESIGNS, min_year: int | None = No
     )
 
 
+def excluded_per_claim(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame) -> pd.Series:
+    """How many of the studies the inclusion filters excluded have a result that bears on each claim.
+
+    A claim with no evidence in the review may have had some before the filters: its summary then
+    says the filters excluded it, not that no study looked at it.
+
+    Parameters
+    ----------
+    claims : pandas.DataFrame
+        The claims table.
+    outcomes, studies : pandas.DataFrame
+        The outcomes and studies the filters excluded (validated tables).
+
+    Returns
+    -------
+    pandas.Series
+        Number of excluded studies per ``claim_id`` (0 for a claim none of them bears on).
+    """
+    from .linking import link_claims
+
+    counts = pd.Series(0, index=pd.Index(claims["claim_id"], name="claim_id"), dtype="int64")
+    if outcomes.empty or studies.empty:
+        return counts
+    links = link_claims(claims, outcomes, studies, rationale=False)
+    found = links.groupby("claim_id")["study_id"].nunique()
+    return counts.add(found, fill_value=0).astype("int64")
+
+
 @dataclass
 class Review:
     """One review run: validated parameters, filtered evidence, and (on first use) the synthesis."""
@@ -245,6 +274,16 @@ class Review:
     excluded_studies: int = 0
     scorecard: pd.DataFrame | None = None
     _cache: dict = field(default_factory=dict, repr=False)
+    #: What the inclusion filters removed (studies and their outcomes), or None when nothing was.
+    excluded: Evidence | None = None
+
+    @cached_property
+    def excluded_by_claim(self) -> pd.Series:
+        """Per claim, how many excluded studies bear on it (see :func:`excluded_per_claim`)."""
+        claims = self.evidence.claims
+        if self.excluded is None:
+            return pd.Series(0, index=pd.Index(claims["claim_id"], name="claim_id"), dtype="int64")
+        return excluded_per_claim(claims, self.excluded.outcomes, self.excluded.studies)
 
     @cached_property
     def synthesis(self) -> Synthesis:
@@ -294,7 +333,14 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
 
         scorecard = load_scorecard(p.scorecard_path)
     filtered = apply_filters(evidence, p.designs, p.min_year, p.min_n)
-    return Review(p, filtered, excluded_studies=len(evidence.studies) - len(filtered.studies), scorecard=scorecard)
+    excluded = None
+    if len(filtered.studies) < len(evidence.studies):
+        gone = ~evidence.studies["study_id"].isin(set(filtered.studies["study_id"]))
+        gone_ids = set(evidence.studies.loc[gone, "study_id"])
+        excluded = replace(evidence, studies=evidence.studies.loc[gone].reset_index(drop=True),
+                           outcomes=evidence.outcomes.loc[evidence.outcomes["study_id"].isin(gone_ids)].reset_index(drop=True))
+    return Review(p, filtered, excluded_studies=len(evidence.studies) - len(filtered.studies), scorecard=scorecard,
+                  excluded=excluded)
 
 
 def start_notebook(namespace: dict, require_claim: bool = False) -> Review:

@@ -248,7 +248,7 @@ def claim_summary_html(review, claim_id: str, root: str = CLAIM_ROOT) -> str:
     verdicts, links = synthesis_table(syn, "verdicts"), synthesis_table(syn, "links")
     verdict = verdicts.set_index("claim_id").loc[claim_id]
     sof = summary_of_findings(claims.loc[claims["claim_id"] == claim_id], syn, _domain_labels(review),
-                              intervention_name(review.params.title))
+                              intervention_name(review.params.title), _excluded(review))
     mine = links.loc[links["claim_id"] == claim_id]
     studies = review.evidence.studies.set_index("study_id")
     cited = []
@@ -263,6 +263,11 @@ def claim_summary_html(review, claim_id: str, root: str = CLAIM_ROOT) -> str:
                   key_phrase=key if isinstance(key, str) else "", wording=label_code(claim["wording_strength"]),
                   verdict_reasons=verdict["verdict_reasons"], sof_table=sof_table_html(sof, root, link_claims=False),
                   cited=cited)
+
+
+def _excluded(review):
+    """Per claim, the studies bearing on it that the inclusion filters excluded (None if unknown)."""
+    return getattr(review, "excluded_by_claim", None)
 
 
 def _domain_labels(review) -> dict:
@@ -296,7 +301,7 @@ def summary_page(review, map_png: str | None = None, map_alt: str = "", claim_id
 
     claims = review.evidence.claims
     syn = review.synthesis
-    sof = summary_of_findings(claims, syn, _domain_labels(review), intervention_name(review.params.title))
+    sof = summary_of_findings(claims, syn, _domain_labels(review), intervention_name(review.params.title), _excluded(review))
     counts = sof["verdict"].value_counts()
     tally = ", ".join(f"{int(counts[v])} {label_code(v).lower()}" for v in VERDICTS if v in counts)
     card = None
@@ -490,7 +495,7 @@ def write_site(review, folder: Path, notebooks: list[str], claim_ids: list[str],
                                body=methods_html(methods_path.read_text(encoding="utf-8"))),
     }
     sof = summary_of_findings(review.evidence.claims, review.synthesis, _domain_labels(review),
-                              intervention_name(review.params.title))
+                              intervention_name(review.params.title), _excluded(review))
     csv = sof.assign(footnotes=sof["footnotes"].map(" | ".join)).drop(columns=["certainty_display"])
     csv.insert(csv.columns.get_loc("certainty") + 1, "certainty_symbols", sof["certainty_display"])
     pages["summary_of_findings.csv"] = csv.to_csv(index=False, lineterminator="\n", float_format="%.6g")

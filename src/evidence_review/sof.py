@@ -23,6 +23,7 @@ __all__ = [
     "certainty_symbols",
     "certainty_domains",
     "grade_statement",
+    "excluded_sentence",
     "intervention_name",
     "evidence_shows",
     "summary_of_findings",
@@ -128,7 +129,7 @@ _VERB = {"benefit": ("improves", "probably improves", "may improve", "improves")
 
 
 def grade_statement(verdict: str, certainty, expected_direction: str, claim_type: str, intervention: str,
-                    outcome: str) -> str:
+                    outcome: str, excluded: int = 0) -> str:
     """A plain-language statement in GRADE's standard wording for the certainty (GRADE guideline 26).
 
     Parameters
@@ -145,6 +146,9 @@ def grade_statement(verdict: str, certainty, expected_direction: str, claim_type
         E.g. "massage".
     outcome : str
         Outcome label(s), lower case, e.g. "pain".
+    excluded : int
+        Studies bearing on the claim that the review's inclusion filters excluded: a claim without
+        evidence then says so, rather than that no study looked at it.
 
     Returns
     -------
@@ -152,6 +156,8 @@ def grade_statement(verdict: str, certainty, expected_direction: str, claim_type
     """
     if verdict == "not_testable":
         return "Advice or opinion: studies cannot confirm or refute it."
+    if verdict == "no_evidence" and excluded:
+        return excluded_sentence(excluded)
     if verdict == "no_evidence":
         return f"No study we found measured this, so its effect on {outcome} is unknown." if claim_type != "background" \
             else "No study we found looked at this."
@@ -172,6 +178,23 @@ def grade_statement(verdict: str, certainty, expected_direction: str, claim_type
     verb = _VERB.get(direction, _VERB["benefit"])[level]
     subject = intervention[:1].upper() + intervention[1:]
     return f"{subject} {verb} {outcome}."
+
+
+def excluded_sentence(excluded: int) -> str:
+    """What a claim without evidence says when the inclusion filters excluded the studies that bore on it.
+
+    Parameters
+    ----------
+    excluded : int
+        Number of excluded studies with a result on the claim (at least 1).
+
+    Returns
+    -------
+    str
+    """
+    studies = "the one study" if excluded == 1 else f"all {excluded} studies"
+    return (f"The inclusion filters of this review excluded {studies} we found on this, "
+            "so the review has no evidence on it.")
 
 
 def _and_list(items: list[str]) -> str:
@@ -225,7 +248,7 @@ def evidence_shows(row: pd.Series, claim_type: str = "benefit") -> str:
 
 
 def summary_of_findings(claims: pd.DataFrame, synthesis, domain_labels: dict | None = None,
-                        intervention: str = "the intervention") -> pd.DataFrame:
+                        intervention: str = "the intervention", excluded_by_claim=None) -> pd.DataFrame:
     """Summary-of-findings table: one row per claim, in article order.
 
     Parameters
@@ -239,6 +262,9 @@ def summary_of_findings(claims: pd.DataFrame, synthesis, domain_labels: dict | N
         Outcome-domain code -> label.
     intervention : str
         Name of the intervention for the plain-language statement.
+    excluded_by_claim : mapping or pandas.Series, optional
+        Claim id -> studies bearing on it that the inclusion filters excluded
+        (:attr:`evidence_review.pipeline.Review.excluded_by_claim`).
 
     Returns
     -------
@@ -257,6 +283,7 @@ def summary_of_findings(claims: pd.DataFrame, synthesis, domain_labels: dict | N
     rows = []
     for c in claims.sort_values("order").itertuples(index=False):
         v = verdicts.loc[c.claim_id]
+        excluded = int(excluded_by_claim.get(c.claim_id, 0)) if excluded_by_claim is not None else 0
         mine = trials.loc[trials["claim_id"] == c.claim_id]
         basis = mine.loc[mine["basis_for_verdict"]] if "basis_for_verdict" in mine else mine
         used = basis if len(basis) else mine
@@ -279,13 +306,14 @@ def summary_of_findings(claims: pd.DataFrame, synthesis, domain_labels: dict | N
             "participants": n if k else np.nan,
             "studies": k,
             "participants_studies": count or "–",
-            "evidence_shows": evidence_shows(v, c.claim_type),
+            "evidence_shows": (f"No included studies; the inclusion filters excluded {excluded}"
+                               if excluded and not k else evidence_shows(v, c.claim_type)),
             "certainty": certainty or "",
             "certainty_display": certainty_symbols(certainty),
             "footnotes": list(notes.get(c.claim_id, [])) if certainty else [],
             "statement": grade_statement(v["verdict"], certainty, c.expected_direction, c.claim_type, intervention,
                                          _and_list(label_codes(c.outcome_domains, domain_labels).lower().split("; "))
-                                         or "this outcome"),
+                                         or "this outcome", excluded=excluded),
             "verdict": v["verdict"],
         })
     return pd.DataFrame(rows)

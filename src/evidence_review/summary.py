@@ -24,12 +24,18 @@ def plain_sentence(row: pd.Series) -> str:
     ----------
     row : pandas.Series
         A row of the verdicts table (``verdict``, ``certainty``, ``basis_trials_agreeing``,
-        ``basis_trials_disagreeing``, ``trials``), optionally with the claim's ``claim_type``.
+        ``basis_trials_disagreeing``, ``trials``), optionally with the claim's ``claim_type`` and
+        ``excluded_studies``: studies bearing on the claim that the inclusion filters excluded.
 
     Returns
     -------
     str
     """
+    excluded = int(row.get("excluded_studies", 0) or 0)
+    if row["verdict"] == "no_evidence" and excluded:
+        from .sof import excluded_sentence
+
+        return excluded_sentence(excluded)
     agree, disagree = int(row["basis_trials_agreeing"]), int(row["basis_trials_disagreeing"])
     total = agree + disagree
     sure = _CERTAINTY_WORDS.get(row["certainty"], "")
