@@ -27,6 +27,13 @@ __all__ = [
     "ROB_SYMBOLS",
     "MIN_FONT_PT",
     "RATIO_MEASURES",
+    "ROB_TRAFFIC_LIGHT_MAX_STUDIES",
+    "ROB_PATTERN_ROWS",
+    "FOREST_MAX_STUDIES",
+    "HARVEST_MAX_TRIALS",
+    "HARVEST_MAX_PANELS",
+    "ALBATROSS_MAX_POINTS",
+    "COUNTS_MAX_BARS",
     "description",
     "short_label",
     "show",
@@ -65,6 +72,24 @@ MIN_FONT_PT = 8.5
 #: Effect measures drawn on a log axis with the null at 1.
 RATIO_MEASURES = ("RR", "OR", "HR", "IRR")
 EVIDENCE_COLUMNS = ("Randomised, MS", "Other controlled, MS", "Uncontrolled, MS", "Indirect")
+
+# Above these sizes a chart that draws one mark per study, trial or result switches to a readable
+# aggregate (documented in the README, "Large reviews"). Each is well above the bundled review's
+# largest chart, whose figures stay one mark per study.
+#: Traffic-light plot: above this many studies, one row per pattern of judgements (most common first).
+ROB_TRAFFIC_LIGHT_MAX_STUDIES = 60
+#: Rows of judgement patterns the aggregated traffic-light plot shows.
+ROB_PATTERN_ROWS = 25
+#: Forest plot: above this many studies, the heaviest (random-effects weight) are drawn, the rest counted.
+FOREST_MAX_STUDIES = 30
+#: Harvest plot: above this many trials, bars count trials per direction and kind of design.
+HARVEST_MAX_TRIALS = 60
+#: Harvest plots by domain: at most this many panels (the domains with most trials).
+HARVEST_MAX_PANELS = 20
+#: Albatross plot: above this many results, a density of hexagonal cells instead of one marker each.
+ALBATROSS_MAX_POINTS = 2000
+#: Bar charts of counts: at most this many bars; the rarest values share one "Other" bar.
+COUNTS_MAX_BARS = 20
 
 
 def _plain_text(text) -> str:
@@ -208,6 +233,8 @@ def plot_claims_by_section(claims: pd.DataFrame, ax=None):
 def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None):
     """Horizontal bar chart of value counts of one column (e.g. design, country), each bar labelled.
 
+    At most :data:`COUNTS_MAX_BARS` bars: beyond that, the rarest values are counted in one "Other" bar.
+
     Parameters
     ----------
     frame : pandas.DataFrame
@@ -222,6 +249,10 @@ def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None):
     from .present import label_code
 
     counts = frame[column].fillna("not reported").map(label_code).value_counts().sort_values()
+    if len(counts) > COUNTS_MAX_BARS:
+        rest = counts.iloc[: len(counts) - COUNTS_MAX_BARS + 1]
+        other = pd.Series({f"Other ({len(rest)} values)": int(rest.sum())})
+        counts = pd.concat([counts.iloc[len(rest):], other]).sort_values(kind="stable")
     ax = _axes(ax, (6, 0.3 * len(counts) + 1.2))
     ax.barh([_plain_text(label) for label in counts.index], counts.to_numpy(), color=OKABE_ITO["blue"])
     ax.set_xlabel("Number of publications")
@@ -237,6 +268,10 @@ def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None):
 def plot_rob_traffic_light(studies: pd.DataFrame, ax=None):
     """Traffic-light plot as robvis draws it: a circle per study and domain, coloured and marked with a symbol.
 
+    Above :data:`ROB_TRAFFIC_LIGHT_MAX_STUDIES` studies a row per study is unreadable: each row is
+    then one pattern of judgements, labelled with the number of studies that share it, the
+    :data:`ROB_PATTERN_ROWS` most common first, and a last line counts the rest.
+
     Parameters
     ----------
     studies : pandas.DataFrame
@@ -250,16 +285,29 @@ def plot_rob_traffic_light(studies: pd.DataFrame, ax=None):
 
     cols = [*ROB_DOMAINS, "rob_overall"]
     data = studies.set_index("study_id")[cols]
-    ax = _axes(ax, (7.5, 0.34 * len(data) + 2.2))
-    for y, (_, row) in enumerate(data.iterrows()):
+    aggregate = len(data) > ROB_TRAFFIC_LIGHT_MAX_STUDIES
+    if aggregate:
+        patterns = data.value_counts(sort=False).rename("studies").reset_index()
+        patterns = patterns.sort_values(["studies", *cols], ascending=[False, *[True] * len(cols)], kind="stable")
+        shown_rows = patterns.iloc[:ROB_PATTERN_ROWS]
+        rest = patterns.iloc[ROB_PATTERN_ROWS:]
+        rows = shown_rows[cols]
+        labels = [f"{n:,} {'study' if n == 1 else 'studies'}" for n in shown_rows["studies"]]
+        if len(rest):
+            labels.append(f"and {len(rest):,} more patterns ({int(rest['studies'].sum()):,} studies)")
+    else:
+        rows = data
+        labels = [_plain_text(study_label(s)) for s in data.index]
+    ax = _axes(ax, (7.5, 0.34 * len(labels) + 2.2))
+    for y, (_, row) in enumerate(rows.iterrows()):
         for x, col in enumerate(cols):
             j = row[col]
             ax.scatter(x, y, s=240, color=ROB_COLOURS[j], edgecolor="black", linewidth=0.5, zorder=2)
             ax.text(x, y, ROB_SYMBOLS[j], ha="center", va="center", fontsize=11, fontweight="bold",
                     color=_text_colour(ROB_COLOURS[j]), zorder=3)
     ax.set_xticks(range(len(cols)), ["D1", "D2", "D3", "D4", "D5", "Overall"])
-    ax.set_yticks(range(len(data)), [_plain_text(study_label(s)) for s in data.index])
-    ax.set_ylim(len(data) - 0.5, -0.5)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_xlim(-0.6, len(cols) - 0.4)
     ax.xaxis.tick_top()
     ax.grid(False)
@@ -268,11 +316,18 @@ def plot_rob_traffic_light(studies: pd.DataFrame, ax=None):
     ax.legend(handles=handles, bbox_to_anchor=(1.02, 1), loc="upper left", frameon=False, title="Judgement")
     domains = "; ".join(f"{k[-2:].upper()} {v.split(' ', 1)[1]}" for k, v in ROB_DOMAIN_LABELS.items())
     ax.set_xlabel(domains, fontsize=MIN_FONT_PT, wrap=True)
-    ax.set_title("Risk of bias per study and domain", pad=12)
+    ax.set_title(f"Risk of bias: the most common patterns of judgements among {len(data):,} studies" if aggregate
+                 else "Risk of bias per study and domain", pad=12)
     _readable(ax)
     overall = data["rob_overall"].map(ROB_LABELS).value_counts()
-    ax.description = (f"Risk-of-bias traffic-light plot for {len(data)} studies across five domains and overall; "
-                      f"overall judgements: {', '.join(f'{n} {k.lower()}' for k, n in overall.items())}.")
+    judgements = ", ".join(f"{n} {k.lower()}" for k, n in overall.items())
+    if aggregate:
+        ax.description = (f"Risk-of-bias traffic-light plot of {len(data)} studies, too many for one row each: one row per "
+                          f"pattern of judgements across five domains and overall, the {len(rows)} most common of "
+                          f"{len(patterns)} patterns, with the number of studies sharing it; overall judgements: {judgements}.")
+    else:
+        ax.description = (f"Risk-of-bias traffic-light plot for {len(data)} studies across five domains and overall; "
+                          f"overall judgements: {judgements}.")
     return ax
 
 
@@ -474,7 +529,9 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
     """Harvest plot: one bar per trial under the direction it found; bar height = design weight.
 
     Tall bars are randomised trials, mid bars other controlled studies, short bars uncontrolled ones.
-    Bars are labelled "Author Year" and hatched by direction.
+    Bars are labelled "Author Year" and hatched by direction. Above :data:`HARVEST_MAX_TRIALS`
+    trials, one bar per trial is unreadable: the bars then count the trials of each kind of design
+    under each direction (:func:`_harvest_counts`).
 
     Parameters
     ----------
@@ -491,6 +548,8 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
 
     ax = _axes(ax, (9, 3.6))
     directions = list(DIRECTION_COLOURS)
+    if len(trials) > HARVEST_MAX_TRIALS:
+        return _harvest_counts(trials, ax)
     gap = 1.5
     x0 = 0.0
     centres = []
@@ -516,8 +575,41 @@ def plot_harvest(trials: pd.DataFrame, ax=None, label_column: str = "study_id"):
     return ax
 
 
+#: Kinds of design of a harvest plot, by design weight (see :func:`evidence_review.directions.design_weight`).
+_HARVEST_TIERS = (("randomised", 1.0), ("non-randomised", 0.5), ("uncontrolled", 0.0))
+
+
+def _harvest_counts(trials: pd.DataFrame, ax):
+    """The harvest plot of many trials: under each direction, one bar per kind of design, height = trials."""
+    directions = list(DIRECTION_COLOURS)
+    weight = trials["design"].map(design_weight).fillna(0.0).to_numpy()
+    tier = np.select([weight >= 1.0, weight >= 0.5], [0, 1], 2)
+    table = pd.crosstab(trials["direction"].to_numpy(), tier).reindex(index=directions, columns=range(3), fill_value=0)
+    width, centres = 0.8, []
+    for i, direction in enumerate(directions):
+        xs = i * 4 + np.arange(3)
+        heights = table.loc[direction].to_numpy()
+        ax.bar(xs, heights, color=DIRECTION_COLOURS[direction], hatch=DIRECTION_HATCHES[direction], edgecolor="black",
+               linewidth=0.4, width=width)
+        for xi, h, (name, _) in zip(xs, heights, _HARVEST_TIERS):
+            ax.text(xi, h, f"{int(h):,}\n{name}", ha="center", va="bottom", fontsize=MIN_FONT_PT)
+        centres.append(i * 4 + 1)
+    ax.set_xticks(centres, ["favours\nintervention", "no\ndifference", "worse with\nintervention", "unclear"])
+    ax.set_ylim(0, max(int(table.to_numpy().max()), 1) * 1.35)
+    ax.set_ylabel("Trials")
+    ax.set_title(f"Harvest plot of {len(trials):,} trials: bars count trials by design")
+    _readable(ax)
+    counts = table.sum(axis=1)
+    ax.description = (f"Harvest plot of {len(trials)} trials, too many for one bar each: under each direction, the number "
+                      "of randomised, non-randomised and uncontrolled trials; "
+                      + ", ".join(f"{int(counts[d])} {DIRECTION_LABELS[d]}" for d in directions) + ".")
+    return ax
+
+
 def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, columns: int = 2, labels: dict | None = None):
     """Harvest plots, one panel per outcome domain with at least ``min_trials`` trials.
+
+    At most :data:`HARVEST_MAX_PANELS` panels: the domains with most trials, the others counted in the title.
 
     Parameters
     ----------
@@ -537,7 +629,11 @@ def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, column
     labels = labels or {}
     name = lambda d: labels.get(d, d.replace("_", " "))  # noqa: E731
     counts = directions["outcome_domain"].value_counts()
-    domains = sorted(counts[counts >= min_trials].index)
+    eligible = counts[counts >= min_trials]
+    # The domains with most trials when there are too many panels (ties by name), shown by name.
+    most = eligible.rename_axis("domain").reset_index(name="n").sort_values(["n", "domain"], ascending=[False, True])
+    domains = sorted(most["domain"].iloc[:HARVEST_MAX_PANELS])
+    left_out = len(eligible) - len(domains)
     rows = max(1, -(-len(domains) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(6.5 * columns, 3.8 * rows), layout="constrained", squeeze=False)
     for ax, domain in zip(axes.flat, domains):
@@ -546,14 +642,20 @@ def plot_harvest_by_domain(directions: pd.DataFrame, min_trials: int = 3, column
         _readable(ax)
     for ax in list(axes.flat)[len(domains):]:
         ax.set_visible(False)
-    fig.suptitle("Effect direction by outcome domain: each bar one trial, height = design")
+    more = f" ({left_out} more domains with fewer trials are not drawn)" if left_out else ""
+    fig.suptitle("Effect direction by outcome domain: each bar one trial, height = design" + more)
     fig.description = (f"Harvest plots for {len(domains)} outcome domains with at least {min_trials} trials "
-                       f"({', '.join(name(d) for d in domains)}), each trial a bar under the direction it found.")
+                       f"({', '.join(name(d) for d in domains)}), each trial a bar under the direction it found"
+                       + (f"; the {left_out} other domains with at least {min_trials} trials have fewer and are not drawn."
+                          if left_out else "."))
     return fig
 
 
 def plot_albatross(links: pd.DataFrame, ax=None):
     """Albatross plot: p-value (signed by direction) against sample size; marker shape and colour by direction.
+
+    Above :data:`ALBATROSS_MAX_POINTS` results the markers hide each other: the plot then shows how
+    many results fall in each hexagonal cell (:func:`_albatross_density`).
 
     Parameters
     ----------
@@ -570,6 +672,8 @@ def plot_albatross(links: pd.DataFrame, ax=None):
     sign = np.where(data["direction"] == "harm", -1.0, 1.0)
     x = sign * -np.log10(data["p_value"].astype(float))
     ax = _axes(ax, (7, 4.2))
+    if len(data) > ALBATROSS_MAX_POINTS:
+        return _albatross_density(x.to_numpy(), data["participants"].astype(float).to_numpy(), data["direction"], ax)
     for direction in ("benefit", "no_difference", "harm"):
         mask = (data["direction"] == direction).to_numpy()
         ax.scatter(x[mask], data["participants"].astype(float).to_numpy()[mask], marker=DIRECTION_MARKERS[direction],
@@ -594,19 +698,61 @@ def plot_albatross(links: pd.DataFrame, ax=None):
     return ax
 
 
+def _albatross_density(x: np.ndarray, participants: np.ndarray, direction: pd.Series, ax):
+    """The albatross plot of many results: the number of results per hexagonal cell (log colour scale)."""
+    counts = direction.value_counts()
+    cells = ax.hexbin(x, participants, gridsize=(40, 20), yscale="log", bins="log", mincnt=1, cmap="cividis",
+                      linewidths=0.2)
+    ax.figure.colorbar(cells, ax=ax, label="Results per cell (log scale)")
+    for p in (0.05, 0.001):
+        for s in (-1, 1):
+            ax.axvline(s * -np.log10(p), color="#777777", ls=":", lw=0.9)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("−log10(p), signed: right = favours the intervention, left = harm")
+    ax.set_ylabel("Participants (log scale)")
+    ax.set_title(f"Albatross plot of {len(x):,} reported p-values, as a density (dotted: p = 0.05 and 0.001)")
+    _readable(ax)
+    ax.description = (f"Albatross plot of {len(x)} results with a reported p-value, too many for one marker each: the "
+                      "shade of each hexagonal cell gives how many results have that signed strength of evidence and "
+                      "number of participants; " + ", ".join(f"{int(counts.get(d, 0))} {DIRECTION_LABELS[d]}"
+                                                              for d in ("benefit", "no_difference", "harm")) + ".")
+    return ax
+
+
 def _forest_rows(result, reviews) -> list[tuple]:
     rows = []
     if result is not None and hasattr(result, "summary_frame"):
         sf = result.summary_frame()
-        for label, r in sf.iterrows():
+        studies, pooled = sf.iloc[:-1], sf.iloc[-1:]
+        if len(studies) > FOREST_MAX_STUDIES:
+            # The heaviest studies, heaviest first; the others are in the pooled estimate, not drawn.
+            order = np.argsort(-studies["w_re"].to_numpy(), kind="stable")[:FOREST_MAX_STUDIES]
+            rest = len(studies) - FOREST_MAX_STUDIES
+            studies = studies.iloc[order]
+            more = (f"and {rest:,} more studies ({studies['w_re'].sum():.0%} of the weight drawn above), in the pooled "
+                    "estimate below", np.nan, np.nan, np.nan, "more")
+        else:
+            more = None
+        for label, r in pd.concat([studies, pooled]).iterrows():
             kind = "pooled" if label == "random effect" else "study"
+            if kind == "pooled" and more:
+                rows.append(more)
             rows.append((f"Pooled (random effects, {result.method.upper()}), I² = {result.i2:.0f}%" if kind == "pooled"
                          else label, r["eff"], r["ci_low"], r["ci_upp"], kind))
     elif result is not None:
-        rows += [(r.label, r.estimate, r.ci_low, r.ci_high, "study") for r in result.itertuples()]
+        rows += _first_rows([(r.label, r.estimate, r.ci_low, r.ci_high, "study") for r in result.itertuples()], "studies")
     if reviews is not None:
-        rows += [(r.label, r.estimate, r.ci_low, r.ci_high, "review") for r in reviews.itertuples()]
+        rows += _first_rows([(r.label, r.estimate, r.ci_low, r.ci_high, "review") for r in reviews.itertuples()],
+                            "published estimates")
     return rows
+
+
+def _first_rows(rows: list[tuple], what: str) -> list[tuple]:
+    """At most :data:`FOREST_MAX_STUDIES` rows of a forest plot, then one line counting the others."""
+    if len(rows) <= FOREST_MAX_STUDIES:
+        return rows
+    rest = len(rows) - FOREST_MAX_STUDIES
+    return rows[:FOREST_MAX_STUDIES] + [(f"and {rest:,} more {what}, not drawn", np.nan, np.nan, np.nan, "more")]
 
 
 def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title: str = "",
@@ -616,6 +762,8 @@ def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title
 
     Ratio measures (:data:`RATIO_MEASURES`) are drawn on a log axis with the null line at 1, the
     others on a linear axis with the null at 0. "Favours" labels sit under each side of the null.
+    Above :data:`FOREST_MAX_STUDIES` studies, only that many are drawn (those with most random-effects
+    weight, heaviest first) and a line above the pooled estimate counts the others, which it includes.
 
     Parameters
     ----------
@@ -641,6 +789,8 @@ def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title
     ax = _axes(ax, (9, 0.38 * max(len(rows), 1) + 1.8))
     styles = {"study": ("black", "s"), "pooled": (OKABE_ITO["vermillion"], "D"), "review": (OKABE_ITO["blue"], "D")}
     for y, (label, est, lo, hi, kind) in enumerate(rows):
+        if kind == "more":
+            continue  # a line of text: its label says what is not drawn
         colour, marker = styles[kind]
         if not (pd.isna(lo) or pd.isna(hi)):
             ax.plot([lo, hi], [y, y], color=colour, lw=1.3)
@@ -672,7 +822,11 @@ def plot_forest(result=None, ax=None, reviews: pd.DataFrame | None = None, title
     pooled = [r for r in rows if r[4] == "pooled"]
     summary = (f"; pooled {measure} {format_number(pooled[0][1])} (95% CI {format_number(pooled[0][2])} to "
                f"{format_number(pooled[0][3])})" if pooled else "")
-    ax.description = (f"Forest plot of {len([r for r in rows if r[4] == 'study'])} studies on one {measure} axis"
+    drawn = len([r for r in rows if r[4] == "study"])
+    studies = result.k if hasattr(result, "k") else drawn
+    ax.description = (f"Forest plot of {studies} studies"
+                      f"{f' (the {drawn} with most weight drawn, the others only in the pooled estimate)' if drawn < studies else ''}"
+                      f" on one {measure} axis"
                       f"{' (log scale, no effect at 1)' if ratio else ' (no effect at 0)'}{summary}"
                       f"{f', with {len(reviews)} published estimates' if reviews is not None and len(reviews) else ''}.")
     return ax

@@ -29,6 +29,9 @@ __all__ = [
     "for_people",
     "PeopleTable",
     "people_table",
+    "TABLE_MAX_ROWS",
+    "TruncatedTable",
+    "long_table",
 ]
 
 #: Codes of the controlled vocabularies as a reader should see them.
@@ -471,3 +474,73 @@ def people_table(frame: pd.DataFrame, labels: dict | None = None, caption: str |
     PeopleTable
     """
     return PeopleTable(for_people(frame, labels, keep_codes), caption)
+
+
+#: Longest table a notebook shows whole (documented in the README, "Large reviews"); a longer one
+#: shows its first rows, how many there are, and which file holds them all.
+TABLE_MAX_ROWS = 200
+
+
+class TruncatedTable(PeopleTable):
+    """The first rows of a long table, with a line saying how many rows there are and where all of them are.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows shown, already converted with :func:`for_people`.
+    total : int
+        Rows of the whole table.
+    where : str
+        What holds every row (e.g. "evidence_links.csv"), in words.
+    href : str, optional
+        Link to that file, relative to the page.
+    """
+
+    def __init__(self, frame: pd.DataFrame, total: int, where: str, href: str | None = None):
+        super().__init__(frame)
+        self.total, self.where, self.href = total, where, href
+
+    @property
+    def note(self) -> str:
+        """The line under the table, as plain text."""
+        return f"Showing the first {len(self.frame):,} of {self.total:,} rows. All rows: {self.where}."
+
+    def to_html(self) -> str:
+        from html import escape
+
+        where = escape(self.where)
+        if self.href:
+            where = f'<a href="{escape(self.href, quote=True)}">{where}</a>'
+        note = f"Showing the first {len(self.frame):,} of {self.total:,} rows. All rows: {where}."
+        return f'{super().to_html()}<p class="table-note">{note}</p>'
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()}\n{self.note}"
+
+
+def long_table(frame: pd.DataFrame, labels: dict | None = None, keep_codes: tuple[str, ...] = (), where: str = "",
+               href: str | None = None, max_rows: int = TABLE_MAX_ROWS) -> PeopleTable:
+    """:func:`people_table` for a table that may be long: above ``max_rows`` rows only the first are shown.
+
+    Only the rows shown are converted to reader's text, so a table of a million rows costs no more
+    than one of ``max_rows``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    labels : dict, optional
+    keep_codes : tuple of str
+    where : str
+        What holds every row, in words (e.g. "evidence_links.csv, one row per claim and result").
+    href : str, optional
+        Link to it, relative to the page the table is on.
+    max_rows : int
+
+    Returns
+    -------
+    PeopleTable
+        The whole table, or a :class:`TruncatedTable`.
+    """
+    if len(frame) <= max_rows:
+        return people_table(frame, labels, keep_codes=keep_codes)
+    return TruncatedTable(for_people(frame.iloc[:max_rows], labels, keep_codes), len(frame), where, href)
