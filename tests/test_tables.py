@@ -1,5 +1,6 @@
 """Reading CSV files: every malformed file gets one clear error naming file, row and column."""
 
+import pandas as pd
 import pytest
 
 from evidence_review.claims import load_claims, load_outcome_domains
@@ -211,3 +212,30 @@ def test_unreadable_file_is_a_clean_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_bytes", refuse)
     with pytest.raises(InputError, match=r"the file cannot be read \(Permission denied\)"):
         read_table(path)
+
+
+@pytest.mark.parametrize("text, cells", [
+    ("a,b\n1,2\n", ["1", "2"]),
+    ("a,b\n 1,2\n", ["1", "2"]),
+    ("a,b\n1 ,2\n", ["1", "2"]),
+    ("a,b\n1,2 \n", ["1", "2"]),
+    ("a,b\n1,2\t", ["1", "2"]),
+    ("a,b\r\n1,\" two \"\r\n", ["1", "two"]),
+    ("a,b\n1,\"two\n\"\n", ["1", "two"]),
+    ("a,b\n1,\u00a0two\u3000\n", ["1", "two"]),
+    ("a,b\n1,\"x, y\"\n", ["1", "x, y"]),
+    ("a,b\n1, \n", ["1", None]),
+])
+def test_cells_lose_white_space_around_them_whether_or_not_the_file_needs_stripping(tmp_path, text, cells):
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode("utf-8"))
+    row = read_table(path).iloc[0].tolist()
+    assert [None if pd.isna(v) else v for v in row] == cells
+
+
+def test_a_file_without_white_space_at_any_cell_edge_skips_stripping():
+    from evidence_review.tables import _MAY_NEED_STRIP
+
+    assert _MAY_NEED_STRIP.search("a,b\r\n1,two words\r\n2,x\r\n") is None
+    for edge in (" 1,2", "1 ,2", "1, 2", "1,2 ", "1,\"2 \"", "1,\" 2\"", "1,\"2\n\""):
+        assert _MAY_NEED_STRIP.search(f"a,b\n{edge}\n") is not None, edge

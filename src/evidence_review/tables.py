@@ -234,9 +234,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ") and frame[c].isna().all()]
     frame = frame.drop(columns=unnamed)
     frame.columns = [str(c).strip() for c in frame.columns]
-    # Text cells keep their content but lose stray spaces a spreadsheet adds around them.
+    # Text cells keep their content but lose stray spaces a spreadsheet adds around them. Stripping
+    # is one Python call per cell (most of the time of reading a large table), so it runs only when
+    # some cell of the file can start or end with white space.
+    needs_strip = _MAY_NEED_STRIP.search(text) is not None
     for col in frame.columns:
-        frame[col] = frame[col].str.strip().replace("", pd.NA)
+        frame[col] = (frame[col].str.strip() if needs_strip else frame[col]).replace("", pd.NA)
     # Spreadsheets often save a few rows of empty cells (",,,,") below the data: not data rows.
     trailing = 0
     while trailing < len(frame) and frame.iloc[len(frame) - 1 - trailing].isna().all():
@@ -245,6 +248,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if frame.empty:
         raise InputError(source, [Problem("the file has a header but no data rows")])
     return frame
+
+
+#: White space at the start or end of a cell: after the file's start, a comma, a line break or an
+#: opening quote, or before a comma, a line break, a closing quote or the end. A file without a
+#: match has no cell to strip (a match may be a false alarm, such as ``""`` inside a quoted cell:
+#: the cells are then stripped one by one).
+_WS = r"[^\S\r\n]"
+_MAY_NEED_STRIP = re.compile(rf'(?:^|[,\r\n"]){_WS}|{_WS}(?:[,\r\n"]|$)|"[\r\n]|[\r\n]"')
 
 
 _CHECK_MESSAGES = [
