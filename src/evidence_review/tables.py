@@ -206,9 +206,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise InputError(
             source, [Problem(f"not UTF-8 text (byte {exc.start} on line {line}); save the file as UTF-8 CSV")]
         ) from None
-    if not text.strip():
+    # No copy of the text is made (a large file is read once as bytes and once as text, no more).
+    if not text or text.isspace():
         raise InputError(source, [Problem("the file is empty; expected a header row and data rows")])
-    header = text.lstrip().partition("\n")[0]
+    start = re.match(r"\s*", text).end()
+    end = text.find("\n", start)
+    header = text[start:] if end < 0 else text[start:end]
     for sign, name in ((";", "semicolons"), ("\t", "tabs")):
         if sign in header and "," not in header:
             raise InputError(source, [Problem(
@@ -220,9 +223,16 @@ def read_table(path: str | Path) -> pd.DataFrame:
         # pandas would rename the second one 'name.1' and report an unexpected column.
         raise InputError(source, [Problem("the header names this column more than once", row=1, column=shown(name))
                                   for name in twice])
+    # Text cells keep their content but lose stray spaces a spreadsheet adds around them. Stripping
+    # is one Python call per cell (most of the time of reading a large table), so it runs only when
+    # some cell of the file can start or end with white space.
+    needs_strip = _MAY_NEED_STRIP.search(text) is not None
+    del text
     try:
+        # From the bytes: a StringIO of the text would hold a second, four-byte-per-character copy.
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=False
+            io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False, na_values=[""],
+            skipinitialspace=False,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(source, [Problem(f"not a valid CSV file: {exc}")]) from None
@@ -234,10 +244,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ") and frame[c].isna().all()]
     frame = frame.drop(columns=unnamed)
     frame.columns = [str(c).strip() for c in frame.columns]
-    # Text cells keep their content but lose stray spaces a spreadsheet adds around them. Stripping
-    # is one Python call per cell (most of the time of reading a large table), so it runs only when
-    # some cell of the file can start or end with white space.
-    needs_strip = _MAY_NEED_STRIP.search(text) is not None
+    del raw
     for col in frame.columns:
         frame[col] = (frame[col].str.strip() if needs_strip else frame[col]).replace("", pd.NA)
     # Spreadsheets often save a few rows of empty cells (",,,,") below the data: not data rows.
