@@ -14,7 +14,8 @@ from .background import STATEMENT_TYPES
 from .claims import explode_domains
 from .vocab import CONTROLLED_DESIGNS, RANDOMISED_DESIGNS
 
-__all__ = ["study_label", "link_claims", "link_background", "rationales", "agreement", "is_statement", "frame_of"]
+__all__ = ["study_label", "link_claims", "link_background", "rationales", "agreement", "agreement_of_codes", "vocabulary_codes",
+           "is_statement", "frame_of", "DIRECTION_CODES"]
 
 #: Study ids of the form surname + year (+ a/b), the ones that make a readable label.
 _LABEL_ID = re.compile(r"([a-z]+)(\d{4}[a-z]?)")
@@ -87,7 +88,7 @@ def agreement(direction: pd.Series, expected: pd.Series, statement: pd.Series) -
     pandas.Series
         ``agrees``, ``disagrees``, ``no direction`` or ``unclear``.
     """
-    codes = _agreement_codes(_codes(direction, DIRECTION_CODES), _codes(expected, DIRECTION_CODES), statement.to_numpy(dtype=bool))
+    codes = agreement_of_codes(vocabulary_codes(direction, DIRECTION_CODES), vocabulary_codes(expected, DIRECTION_CODES), statement.to_numpy(dtype=bool))
     return pd.Series(codes, index=direction.index, dtype=object)
 
 
@@ -96,8 +97,18 @@ DIRECTION_CODES = ("benefit", "no_difference", "harm", "unclear")
 _AGREEMENT_WORDS = np.array(["agrees", "disagrees", "no direction", "unclear"], dtype=object)
 
 
-def _codes(values: pd.Series, vocabulary) -> np.ndarray:
-    """Position of each value in a small vocabulary (-1 when absent), without hashing every string."""
+def vocabulary_codes(values: pd.Series, vocabulary) -> np.ndarray:
+    """Position of each value in a small vocabulary (-1 when absent), without hashing every string.
+
+    Parameters
+    ----------
+    values : pandas.Series
+    vocabulary : sequence of str
+
+    Returns
+    -------
+    numpy.ndarray of int8
+    """
     arr = values.to_numpy(dtype=object)
     out = np.full(len(arr), -1, dtype=np.int8)
     for i, word in enumerate(vocabulary):
@@ -105,7 +116,21 @@ def _codes(values: pd.Series, vocabulary) -> np.ndarray:
     return out
 
 
-def _agreement_codes(d: np.ndarray, e: np.ndarray, statement: np.ndarray) -> np.ndarray:
+def agreement_of_codes(d: np.ndarray, e: np.ndarray, statement: np.ndarray) -> np.ndarray:
+    """:func:`agreement` on directions given as positions in :data:`DIRECTION_CODES`.
+
+    Parameters
+    ----------
+    d, e : numpy.ndarray of int
+        The result's direction and the claim's expected direction (-1 for anything else).
+    statement : numpy.ndarray of bool
+        True for rows of authoritative background evidence.
+
+    Returns
+    -------
+    numpy.ndarray of object
+        ``agrees``, ``disagrees``, ``no direction`` or ``unclear`` (shared strings).
+    """
     benefit, no_difference, harm, unclear = range(4)
     signed = (d == benefit) | (d == harm)
     code = np.where(d == e, 0, np.where(signed, 1, 2))
@@ -160,12 +185,31 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
 
 
-def _gather(column, index: np.ndarray):
-    """The column's values at ``index`` as a NumPy array (object for text, so pandas does not re-infer it)."""
+#: Columns of identifiers, nearly one value per row: gathered as they are, not shared (see :func:`_gather`).
+_IDENTIFIERS = ("outcome_id", "study_id", "trial_group")
+
+
+def _gather(column, index: np.ndarray, shared: bool = True):
+    """The column's values at ``index`` as a NumPy array (object for text, so pandas does not re-infer it).
+
+    Text is gathered through its distinct values (``shared``), so that each distinct value is one
+    Python object however many links repeat it. A table read from a file holds one object per row
+    even for a column of four words; millions of links pointing at scattered copies would make
+    every later comparison, hash and copy of the column miss the CPU cache. Identifiers, with
+    nearly one value per row, gain nothing from it and are gathered directly (``shared=False``), as
+    is any column with missing values (their kind, None or NaN or NA, is kept as it is) or with
+    values other than strings.
+    """
     if isinstance(column, (np.ndarray, pd.api.extensions.ExtensionArray)):
         return column[index]
     if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
-        return column.to_numpy(dtype=object)[index]
+        values = column.to_numpy(dtype=object)
+        # Only strings: factorising would merge values such as 1, 1.0 and True.
+        if shared and (column.dtype != object or pd.api.types.infer_dtype(values, skipna=False) == "string"):
+            codes, uniques = pd.factorize(values)
+            if len(codes) and codes.min() >= 0:
+                return np.asarray(uniques, dtype=object)[codes[index]]
+        return values[index]
     return column.array.take(index) if isinstance(column.array, pd.api.extensions.ExtensionArray) else column.to_numpy()[index]
 
 
@@ -287,20 +331,20 @@ def link_claims(
                "mean_ctl", "sd_ctl", "effect", "ci_low", "ci_high", "ci_level", "effect_measure", "value_type"}
     for col in outcomes.columns:
         if col not in dropped:
-            columns[col] = _gather(_gather(outcomes[col], by_domain), pos)
+            columns[col] = _gather(outcomes[col], out_idx, shared=col not in _IDENTIFIERS)
     for col in study_cols:
-        columns[col] = _gather(st[col], study_idx)
+        columns[col] = _gather(st[col], study_idx, shared=col not in _IDENTIFIERS)
     columns["participants"] = _gather(st["n_randomised"].fillna(st["n_analysed"]), study_idx)
     columns["ms_population"] = ms_study[study_idx]
     columns["randomised"] = st["design"].isin(RANDOMISED_DESIGNS).to_numpy()[study_idx]
-    between = _codes(outcomes["basis"], ("between_group",))[by_domain][pos] == 0
+    between = vocabulary_codes(outcomes["basis"], ("between_group",))[by_domain][pos] == 0
     columns["controlled"] = st["design"].isin(CONTROLLED_DESIGNS).to_numpy()[study_idx] & between
     reason, indirect = _indirect_reasons(study_reason, study_idx, pairs["outcome_domain"], pairs["proxy_outcome"], pair_idx)
     columns["indirect_reason"] = reason
     columns["directness"] = np.array(["direct", "indirect"], dtype=object)[indirect.astype(np.int8)]
-    direction = _codes(outcomes["direction"], DIRECTION_CODES)[by_domain][pos]
-    expected = _codes(cl["expected_direction"], DIRECTION_CODES)[pair_idx]
-    columns["agreement"] = _agreement_codes(direction, expected, np.zeros(len(direction), dtype=bool))
+    direction = vocabulary_codes(outcomes["direction"], DIRECTION_CODES)[by_domain][pos]
+    expected = vocabulary_codes(cl["expected_direction"], DIRECTION_CODES)[pair_idx]
+    columns["agreement"] = agreement_of_codes(direction, expected, np.zeros(len(direction), dtype=bool))
     columns["evidence_kind"] = np.full(len(pair_idx), "study", dtype=object)
     merged = frame_of(columns, len(pair_idx))
     # Integer sort keys (claim, study, trial in sorted order) so later stages never hash strings again.
