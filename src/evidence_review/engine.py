@@ -185,7 +185,7 @@ def synthesise(
     trials["basis_for_verdict"] = basis_rows
 
     # Pooling reads only each effect's claim, g and variance.
-    effects = trial_effects(study_links, outcomes, columns=["claim_id"])
+    effects = trial_effects(study_links, outcomes, columns=["claim_id"], linked_from_outcomes=True)
     linked_ids = list(claim_names[used])
     pooled = pool_claims(effects, linked_ids, method)[_POOLED_COLUMNS] if linked_ids else pd.DataFrame(columns=_POOLED_COLUMNS)
     published = published_for_claims(claims, reviews, studies)

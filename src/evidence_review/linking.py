@@ -348,11 +348,11 @@ def link_claims(
     columns["evidence_kind"] = np.full(len(pair_idx), "study", dtype=object)
     merged = frame_of(columns, len(pair_idx))
     # Integer sort keys (claim, study, trial in sorted order) so later stages never hash strings again.
-    trial_rank = pd.Index(np.sort(st["trial_group"].unique())).get_indexer(st["trial_group"])
+    trial_rank = pd.factorize(st["trial_group"], sort=True)[0]
     merged["_claim_rank"] = claim_rank[pair_idx].astype(np.int32)
     merged["_study_rank"] = study_idx.astype(np.int32)
     merged["_trial_rank"] = trial_rank[study_idx].astype(np.int32)
-    merged["_outcome_row"] = out_idx.astype(np.int64)
+    merged["_outcome_row"] = out_idx.astype(np.int64, copy=False)
     merged["_direction_code"] = direction
     if rationale:
         merged["rationale"] = rationales(merged)
