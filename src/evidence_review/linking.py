@@ -189,28 +189,51 @@ def distinct(values: np.ndarray) -> np.ndarray:
 _IDENTIFIERS = ("outcome_id", "study_id", "trial_group")
 
 
-def _gather(column, index: np.ndarray, shared: bool = True):
+def _distinct_text(column: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """A text column as codes into its distinct values (``pandas.factorize``); None unless every value is a string.
+
+    Only strings: factorising would merge values such as 1, 1.0 and True, and missing values of
+    different kinds (None, NaN, NA).
+    """
+    if not (pd.api.types.is_string_dtype(column.dtype) or column.dtype == object):
+        return None
+    values = column.to_numpy(dtype=object)
+    if column.dtype == object and pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return None
+    codes, uniques = pd.factorize(values)
+    if len(codes) and codes.min() < 0:
+        return None
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _gather(column, index: np.ndarray, shared: bool = True, distinct: tuple[np.ndarray, np.ndarray] | None = None):
     """The column's values at ``index`` as a NumPy array (object for text, so pandas does not re-infer it).
 
-    Text is gathered through its distinct values (``shared``), so that each distinct value is one
-    Python object however many links repeat it. A table read from a file holds one object per row
-    even for a column of four words; millions of links pointing at scattered copies would make
-    every later comparison, hash and copy of the column miss the CPU cache. Identifiers, with
-    nearly one value per row, gain nothing from it and are gathered directly (``shared=False``), as
-    is any column with missing values (their kind, None or NaN or NA, is kept as it is) or with
-    values other than strings.
+    Text is gathered through its distinct values (``shared``; ``distinct`` when already made by
+    :func:`_distinct_text`), so that each distinct value is one Python object however many links
+    repeat it. A table read from a file holds one object per row even for a column of four words;
+    millions of links pointing at scattered copies would make every later comparison, hash and
+    copy of the column miss the CPU cache. Identifiers, with nearly one value per row, gain
+    nothing from it and are gathered directly (``shared=False``), as is any column with missing
+    values or with values other than strings (see :func:`_distinct_text`).
     """
     if isinstance(column, (np.ndarray, pd.api.extensions.ExtensionArray)):
         return column[index]
     if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
-        values = column.to_numpy(dtype=object)
-        # Only strings: factorising would merge values such as 1, 1.0 and True.
-        if shared and (column.dtype != object or pd.api.types.infer_dtype(values, skipna=False) == "string"):
-            codes, uniques = pd.factorize(values)
-            if len(codes) and codes.min() >= 0:
-                return np.asarray(uniques, dtype=object)[codes[index]]
-        return values[index]
+        distinct = distinct if distinct is not None else _distinct_text(column) if shared else None
+        if distinct is not None:
+            codes, values = distinct
+            return values[codes[index]]
+        return column.to_numpy(dtype=object)[index]
     return column.array.take(index) if isinstance(column.array, pd.api.extensions.ExtensionArray) else column.to_numpy()[index]
+
+
+def _row_codes(column: pd.Series, vocabulary, distinct: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """:func:`vocabulary_codes` of a column, looked up once per distinct value where they are known."""
+    if distinct is None:
+        return vocabulary_codes(column, vocabulary)
+    codes, values = distinct
+    return vocabulary_codes(pd.Series(values, dtype=object), vocabulary)[codes]
 
 
 def _indirect_reasons(study_reason: np.ndarray, study_idx: np.ndarray, pair_domain: pd.Series, pair_proxy: pd.Series,
@@ -247,7 +270,7 @@ def _indirect_reasons(study_reason: np.ndarray, study_idx: np.ndarray, pair_doma
     proxy = pair_proxy.to_numpy(dtype=bool)[pair_idx]
     if proxy.any():
         key = pair_idx[proxy].astype(np.int64) * width + code[proxy]
-        combos, at = np.unique(key, return_inverse=True)
+        at, combos = pd.factorize(key)
         base = reason_words[combos % width]
         proxy_text = pair_domain.to_numpy(dtype=object)[combos // width].astype(str).astype(object) + " is a proxy for the named outcome"
         text = np.where(base == "", proxy_text, base + "; " + proxy_text)
@@ -329,20 +352,22 @@ def link_claims(
     # Free text and the arms' numbers stay one join away (by outcome_id) in the outcomes table.
     dropped = {"notes", "source_url", "timepoint", "outcome_domain", "study_id", "n_int", "mean_int", "sd_int", "n_ctl",
                "mean_ctl", "sd_ctl", "effect", "ci_low", "ci_high", "ci_level", "effect_measure", "value_type"}
+    # Directions and bases are both gathered and coded: their distinct values are found once.
+    distinct = {col: _distinct_text(outcomes[col]) for col in ("direction", "basis")}
     for col in outcomes.columns:
         if col not in dropped:
-            columns[col] = _gather(outcomes[col], out_idx, shared=col not in _IDENTIFIERS)
+            columns[col] = _gather(outcomes[col], out_idx, shared=col not in _IDENTIFIERS, distinct=distinct.get(col))
     for col in study_cols:
         columns[col] = _gather(st[col], study_idx, shared=col not in _IDENTIFIERS)
     columns["participants"] = _gather(st["n_randomised"].fillna(st["n_analysed"]), study_idx)
     columns["ms_population"] = ms_study[study_idx]
     columns["randomised"] = st["design"].isin(RANDOMISED_DESIGNS).to_numpy()[study_idx]
-    between = vocabulary_codes(outcomes["basis"], ("between_group",))[by_domain][pos] == 0
+    between = _row_codes(outcomes["basis"], ("between_group",), distinct["basis"])[out_idx] == 0
     columns["controlled"] = st["design"].isin(CONTROLLED_DESIGNS).to_numpy()[study_idx] & between
     reason, indirect = _indirect_reasons(study_reason, study_idx, pairs["outcome_domain"], pairs["proxy_outcome"], pair_idx)
     columns["indirect_reason"] = reason
     columns["directness"] = np.array(["direct", "indirect"], dtype=object)[indirect.astype(np.int8)]
-    direction = vocabulary_codes(outcomes["direction"], DIRECTION_CODES)[by_domain][pos]
+    direction = _row_codes(outcomes["direction"], DIRECTION_CODES, distinct["direction"])[out_idx]
     expected = vocabulary_codes(cl["expected_direction"], DIRECTION_CODES)[pair_idx]
     columns["agreement"] = agreement_of_codes(direction, expected, np.zeros(len(direction), dtype=bool))
     columns["evidence_kind"] = np.full(len(pair_idx), "study", dtype=object)
