@@ -21,8 +21,8 @@ import pandas as pd
 from .directions import DIRECTIONS, design_weight, domain_directions, point_estimate_directions, trial_directions
 from .effect_sets import pool_claims, pooled_results, published_for_claims, sensitivity_analyses, trial_effects
 from .grading import certainty_from_inputs, grading_inputs_by_code
-from .linking import (DIRECTION_CODES, agreement_of_codes, distinct, link_background, link_claims, rationales, study_label,
-                      vocabulary_codes)
+from .linking import (DIRECTION_CODES, agreement_of_codes, distinct, link_background, link_claims, matches, rationales,
+                      study_label, vocabulary_codes)
 from .verdicts import count_by_claim, counts_frame, sign_test, verdicts_from_counts
 
 __all__ = [
@@ -178,10 +178,11 @@ def synthesise(
     expected_of[used] = vocabulary_codes(claim_table["expected_direction"].reindex(claim_names[used]), DIRECTION_CODES)
     background_of = np.zeros(n_codes, dtype=bool)
     background_of[used] = (claim_table["claim_type"].reindex(claim_names[used]) == "background").to_numpy()
-    statement = (trials["evidence_kind"] == "background_evidence").to_numpy()
+    statement = matches(trials["evidence_kind"], "background_evidence")
     trials.pop("expected_direction")  # the claim's, known from the claims table
     trials["agreement"] = pd.Series(agreement_of_codes(trial_direction, expected_of[trial_claim], statement), dtype=object)
-    basis_rows = (trials["directness"] == "direct").to_numpy() & (background_of[trial_claim] | trials["controlled"].to_numpy(dtype=bool))
+    direct = matches(trials["directness"], "direct")
+    basis_rows = direct & (background_of[trial_claim] | trials["controlled"].to_numpy(dtype=bool))
     trials["basis_for_verdict"] = basis_rows
 
     # Pooling reads only each effect's claim, g and variance.
@@ -214,7 +215,7 @@ def synthesise(
     per_trial = pd.DataFrame({
         "trials": per_claim(),
         "participants": per_claim(trials["participants"].astype("float64").fillna(0).to_numpy()),
-        "direct_trials": per_claim((trials["directness"] == "direct").to_numpy()),
+        "direct_trials": per_claim(direct),
         "controlled_direct_trials": per_claim(basis_rows),
     }, index=claim_names[used]).reindex(ids).fillna(0).astype(int)
     is_background = claims["claim_type"].eq("background").to_numpy()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .linking import matches
 from .vocab import CERTAINTY_LEVELS
 
 __all__ = [
@@ -96,16 +97,16 @@ def grading_inputs_by_code(trials: pd.DataFrame, codes: np.ndarray, names, rows:
         "k": k,
         "n": total(n0),
         "w": total(w),
-        "w_high": total(w * (trials["rob_overall"] == "high").to_numpy()),
+        "w_high": total(w * matches(trials["rob_overall"], "high")),
         "w_concerns": total(w * trials["rob_overall"].isin(CONCERNS).to_numpy()),
-        "w_direct": total(w * (trials["directness"] == "direct").to_numpy()),
+        "w_direct": total(w * matches(trials["directness"], "direct")),
         "w_randomised": total(w * trials["randomised"].to_numpy(dtype=bool)),
         "ms": total(trials["ms_population"].to_numpy(dtype=bool)) > 0,
         "all_small": total(n0 < SMALL_TRIAL) == k,
-        "benefit": total((trials["direction"] == "benefit").to_numpy()).astype(np.int64),
-        "harm": total((trials["direction"] == "harm").to_numpy()).astype(np.int64),
-        "agree": total((trials["agreement"] == "agrees").to_numpy()).astype(np.int64),
-        "disagree": total((trials["agreement"] == "disagrees").to_numpy()).astype(np.int64),
+        "benefit": total(matches(trials["direction"], "benefit")).astype(np.int64),
+        "harm": total(matches(trials["direction"], "harm")).astype(np.int64),
+        "agree": total(matches(trials["agreement"], "agrees")).astype(np.int64),
+        "disagree": total(matches(trials["agreement"], "disagrees")).astype(np.int64),
     }, index=pd.Index(names, name="claim_id"))
     g = g.loc[k > 0]
     for part in ("high", "concerns", "direct", "randomised"):

@@ -14,7 +14,7 @@ from .background import STATEMENT_TYPES
 from .claims import explode_domains
 from .vocab import CONTROLLED_DESIGNS, RANDOMISED_DESIGNS
 
-__all__ = ["study_label", "link_claims", "link_background", "rationales", "agreement", "agreement_of_codes", "vocabulary_codes",
+__all__ = ["study_label", "link_claims", "link_background", "rationales", "agreement", "agreement_of_codes", "vocabulary_codes", "matches",
            "is_statement", "frame_of", "DIRECTION_CODES"]
 
 #: Study ids of the form surname + year (+ a/b), the ones that make a readable label.
@@ -114,6 +114,28 @@ def vocabulary_codes(values: pd.Series, vocabulary) -> np.ndarray:
     for i, word in enumerate(vocabulary):
         out[arr == word] = i
     return out
+
+
+def matches(column: pd.Series, word: str) -> np.ndarray:
+    """Which values of a text column equal ``word``, as a NumPy bool array.
+
+    Compares the object array directly, a third of what a pandas comparison costs on millions of
+    rows; a column holding ``pandas.NA`` (which has no truth value) goes through pandas and counts
+    as not equal.
+
+    Parameters
+    ----------
+    column : pandas.Series
+    word : str
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    try:
+        return np.asarray(column.to_numpy(dtype=object) == word, dtype=bool)
+    except TypeError:
+        return (column == word).fillna(False).to_numpy(dtype=bool)
 
 
 def agreement_of_codes(d: np.ndarray, e: np.ndarray, statement: np.ndarray) -> np.ndarray:
@@ -370,7 +392,8 @@ def link_claims(
     direction = _row_codes(outcomes["direction"], DIRECTION_CODES, distinct["direction"])[out_idx]
     expected = vocabulary_codes(cl["expected_direction"], DIRECTION_CODES)[pair_idx]
     columns["agreement"] = agreement_of_codes(direction, expected, np.zeros(len(direction), dtype=bool))
-    columns["evidence_kind"] = np.full(len(pair_idx), "study", dtype=object)
+    # One shared word (np.full would make a new string per row).
+    columns["evidence_kind"] = np.array(["study"], dtype=object)[np.zeros(len(pair_idx), dtype=np.intp)]
     merged = frame_of(columns, len(pair_idx))
     # Integer sort keys (claim, study, trial in sorted order) so later stages never hash strings again.
     trial_rank = pd.factorize(st["trial_group"], sort=True)[0]

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .background import STATEMENT_TYPES
+from .linking import matches
 
 __all__ = [
     "SIGN_TEST_ALPHA",
@@ -145,22 +146,21 @@ def count_by_claim(basis: pd.DataFrame, codes: np.ndarray, n_claims: int, rows: 
     if rows is not None:
         # Rows left out go to one extra bin, dropped below.
         codes = np.where(rows, codes, n_claims)
-    d = basis["direction"].to_numpy(dtype=object)
-    evidence = (basis["evidence_kind"] == "background_evidence").to_numpy()
+    evidence = matches(basis["evidence_kind"], "background_evidence")
     weak_comparator = basis["comparator"].isin(WEAK_COMPARATORS).to_numpy()
     weak = weak_comparator & ~evidence
     strong = ~weak_comparator & ~evidence
     n = basis["participants"].astype("float64").to_numpy()
     authority = evidence & (basis["design"].isin(STATEMENT_TYPES).to_numpy() | (np.nan_to_num(n) >= LARGE_SURVEY_N))
-    agreement = basis["agreement"].to_numpy(dtype=object)
-    benefit, no_difference, harm = d == "benefit", d == "no_difference", d == "harm"
-    agree, disagree = agreement == "agrees", agreement == "disagrees"
+    d = basis["direction"]
+    benefit, no_difference, harm = matches(d, "benefit"), matches(d, "no_difference"), matches(d, "harm")
+    agree, disagree = matches(basis["agreement"], "agrees"), matches(basis["agreement"], "disagrees")
     flags = {
         "k": None,
         "benefit": benefit,
         "no_difference": no_difference,
         "harm": harm,
-        "unclear": d == "unclear",
+        "unclear": matches(d, "unclear"),
         "agree": agree,
         "disagree": disagree,
         "weak_benefit": benefit & weak,
