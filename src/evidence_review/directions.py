@@ -219,11 +219,14 @@ def trial_directions(links: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.
         code = np.full(len(keep), -1, dtype=np.int64)
         for j, word in enumerate(DIRECTIONS):
             code[direction_of == word] = j
-    signed = (code >= 0) & (code < 3)
-    counts = np.bincount(inverse[signed] * 3 + code[signed], minlength=n_groups * 3).reshape(n_groups, 3)
-    top = counts.max(axis=1)
-    ties = (counts == top[:, None]).sum(axis=1)
-    direction_code = np.where((top > 0) & (ties == 1), counts.argmax(axis=1), DIRECTIONS.index("unclear"))
+    # Per group, results in each signed direction (benefit, no difference, harm) ...
+    benefit, no_difference, harm = (np.bincount(inverse[code == j], minlength=n_groups) for j in range(3))
+    top = np.maximum(np.maximum(benefit, no_difference), harm)
+    ties = (benefit == top).astype(np.int8) + (no_difference == top) + (harm == top)
+    # ... and the one most frequent, unless none has a sign or two share the top count.
+    most = np.where(benefit == top, 0, np.where(no_difference == top, 1, 2))
+    del benefit, no_difference, harm
+    direction_code = np.where((top > 0) & (ties == 1), most, DIRECTIONS.index("unclear"))
     direction = np.array(DIRECTIONS, dtype=object)[direction_code]
 
     def kept(column: str, dtype=None) -> np.ndarray:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .claims import explode_domains
 from .effects import leave_one_out, pool_groups, pool_random_effects, smd_from_outcomes
-from .linking import distinct, study_label
+from .linking import distinct, matches, study_label
 
 __all__ = [
     "DIFFERENCE_MEASURES",
@@ -97,7 +97,7 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame, columns: list[str
     if "evidence_kind" in links:
         # Authoritative background statements have no effect size. Filtering copies every column,
         # so it is done only when there is something to drop.
-        study = (links["evidence_kind"] == "study").to_numpy()
+        study = matches(links["evidence_kind"], "study")
         links = links if study.all() else links.loc[study]
     is_post = outcomes["value_type"].eq("post").fillna(False).to_numpy(dtype=bool)
     post = outcomes if is_post.all() else outcomes.loc[is_post]
