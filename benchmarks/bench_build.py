@@ -16,7 +16,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine  # noqa: E402
 
-from evidence_review.build import CLAIM_NOTEBOOK, KERNEL_NAME, Job, build_review, export_html, run_jobs  # noqa: E402
+from evidence_review.build import CLAIM_NOTEBOOK, build_review  # noqa: E402
+from evidence_review.html_export import export_html  # noqa: E402
+from evidence_review.notebook_runner import KERNEL_NAME, Job, run_jobs  # noqa: E402
 from evidence_review.paths import project_root  # noqa: E402
 from evidence_review.pipeline import prepare_review  # noqa: E402
 

@@ -1,0 +1,78 @@
+"""The review's HTML: executed notebooks exported to self-contained pages, and the site's own
+pages (summary with the evidence map, index, studies, methods)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .result_files import atomic_write_text
+from .site import apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
+
+__all__ = ["export_html", "write_summary"]
+
+_TOGGLE = """
+<style>body:not(.show-code) .jp-CodeCell .jp-Cell-inputWrapper{display:none}
+#toggle-code{position:fixed;top:8px;right:8px;z-index:10;font-size:12px}</style>
+<script>function toggleCode(){document.body.classList.toggle('show-code')}</script>
+"""
+_CDN_SCRIPT = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>\s*')
+_BUTTON = '<button id="toggle-code" onclick="toggleCode()">Show/hide code</button>'
+
+
+def export_html(notebook_path: Path, html_path: Path, title: str, root: str = "") -> None:
+    """Export an executed notebook to self-contained HTML (figures embedded, code hidden by default).
+
+    Parameters
+    ----------
+    notebook_path : Path
+        Executed notebook.
+    html_path : Path
+        Where to write the HTML.
+    title : str
+        Page title.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    # The pages are static (tables, embedded PNGs): drop the template's CDN scripts so they read offline.
+    body = _CDN_SCRIPT.sub("", body)
+    body = body.replace("</head>", _TOGGLE + "</head>", 1)
+    body = body.replace("</body>", _BUTTON + "</body>", 1)
+    body = apply_alt_texts(body, notebook_alt_texts(nb))
+    atomic_write_text(html_path, decorate_notebook_html(body, title, root))
+
+
+def write_summary(review, folder: Path, notebooks: list[str] = (), claim_ids: list[str] = ()) -> list[Path]:
+    """Write the site's own pages (summary with the evidence map, index, studies, methods, stylesheet).
+
+    Parameters
+    ----------
+    review : evidence_review.pipeline.Review
+    folder : Path
+    notebooks : list of str
+        Notebook pages built, for the index.
+    claim_ids : list of str
+        Claims with a report in this build; only these are linked.
+
+    Returns
+    -------
+    list of Path
+    """
+    from matplotlib.figure import Figure
+
+    from .charts import plot_evidence_map
+    from .sof import synthesis_table
+    from .summary import figure_png_base64
+
+    syn, claims = review.synthesis, review.evidence.claims
+    fig = Figure(figsize=(9, 0.32 * len(claims) + 2.5), layout="constrained")
+    ax = plot_evidence_map(synthesis_table(syn, "verdicts"), synthesis_table(syn, "trials"), claims, ax=fig.add_subplot())
+    alt = getattr(ax, "description", "Evidence map of the claims by kind of evidence.")
+    return write_site(review, folder, list(notebooks), list(claim_ids), figure_png_base64(fig), alt)
+
+
