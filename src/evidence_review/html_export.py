@@ -3,6 +3,7 @@ pages (summary with the evidence map, index, studies, methods)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -20,6 +21,16 @@ _CDN_SCRIPT = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>\
 _BUTTON = '<button id="toggle-code" onclick="toggleCode()">Show/hide code</button>'
 
 
+@functools.cache
+def _notebook_exporter():
+    """One HTML exporter per process, reused: a new one compiles its Jinja templates again on its
+    first export (about 0.8 s, more than the export itself), and a build exports every notebook
+    its worker runs. Exports do not change the exporter, so a reused one gives the same bytes."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
+
+
 def export_html(notebook_path: Path, html_path: Path, title: str, root: str = "") -> None:
     """Export an executed notebook to self-contained HTML (figures embedded, code hidden by default).
 
@@ -33,12 +44,10 @@ def export_html(notebook_path: Path, html_path: Path, title: str, root: str = ""
         Page title.
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook_path, as_version=4)
     nb.metadata["title"] = title
-    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _notebook_exporter().from_notebook_node(nb)
     # The pages are static (tables, embedded PNGs): drop the template's CDN scripts so they read offline.
     body = _CDN_SCRIPT.sub("", body)
     body = body.replace("</head>", _TOGGLE + "</head>", 1)
