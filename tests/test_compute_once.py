@@ -4,6 +4,7 @@ result from a signed file instead of computing it again, and the pages do not ch
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 
 import nbformat
 import pandas as pd
@@ -93,8 +94,8 @@ def computed(tmp_path_factory):
 
 def test_loaded_review_is_the_computed_one(computed):
     review, path, key = computed
-    loaded = load_review(path, key=key)
-    assert loaded.params == review.params and loaded.excluded_studies == review.excluded_studies
+    loaded = load_review(key=key, results_path=str(path))
+    assert loaded.params == replace(review.params, results_path=path) and loaded.excluded_studies == review.excluded_studies
     for name in ("claims", "studies", "outcomes", "reviews", "domains", "background"):
         pd.testing.assert_frame_equal(getattr(loaded.evidence, name), getattr(review.evidence, name))
     for name in ("links", "trials", "pooled", "verdicts", "certainty_domains"):
@@ -122,19 +123,19 @@ def test_start_notebook_takes_the_synthesis_from_the_file(tmp_path, monkeypatch,
 def test_results_of_other_parameters_are_refused(computed):
     _, path, key = computed
     with pytest.raises(InputError) as err:
-        load_review(path, key=key, min_year=2010, pooling_method="pm")
+        load_review(key=key, results_path=str(path), min_year=2010, pooling_method="pm")
     assert "column 'results_path': the results file was computed with other values of min_year, pooling_method" in str(err.value)
 
 
 @pytest.mark.parametrize("results_path, params, says", [
     (42, {}, "column 'results_path': results_path must be a path"),
-    ("no/such/file", {}, "column 'results_path': cannot read the results file"),
+    ("no/such/file", {}, "column 'results_path': results file not found"),
     (None, {"claim_id": "cures-ms"}, "column 'claim_id': unknown claim_id 'cures-ms'"),
 ])
 def test_bad_results_path_or_claim_is_one_clear_message(computed, results_path, params, says):
     _, path, key = computed
     with pytest.raises(InputError, match=says):
-        load_review(path if results_path is None else results_path, key=key, require_claim=True, **params)
+        load_review(key=key, require_claim=True, results_path=str(path) if results_path is None else results_path, **params)
 
 
 # --- the executed notebook does not show the results file ---------------------------------------

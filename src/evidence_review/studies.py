@@ -12,7 +12,8 @@ import pandera.pandas as pa
 
 from .background import empty_background, load_background
 from .claims import BOOL_WORDS, load_claims, load_outcome_domains, slug_column
-from .paths import DEFAULT_PATHS, resolve_path
+from .parameters import DEFAULTS
+from .paths import resolve_path
 from .tables import InputError, Problem, combine_errors, read_table, shown, spreadsheet_row, validate_table
 from .vocab import (
     BASES,
@@ -425,12 +426,14 @@ class Evidence:
 
 
 def load_evidence(
-    claims_path=DEFAULT_PATHS["claims_path"],
-    studies_path=DEFAULT_PATHS["studies_path"],
-    outcomes_path=DEFAULT_PATHS["outcomes_path"],
-    reviews_path=DEFAULT_PATHS["reviews_path"],
-    domains_path=DEFAULT_PATHS["domains_path"],
-    background_path=DEFAULT_PATHS["background_path"],
+    claims_path=DEFAULTS["claims_path"],
+    studies_path=DEFAULTS["studies_path"],
+    outcomes_path=DEFAULTS["outcomes_path"],
+    reviews_path=DEFAULTS["reviews_path"],
+    domains_path=DEFAULTS["domains_path"],
+    background_path=DEFAULTS["background_path"],
+    conditions_path=DEFAULTS["conditions_path"],
+    interventions_path=DEFAULTS["interventions_path"],
 ) -> Evidence:
     """Load and cross-validate all input tables, reporting the problems of every file at once.
 
@@ -443,6 +446,8 @@ def load_evidence(
     background_path : str or Path or None
         Optional authoritative background evidence; ``None``, or the default file when it does not
         exist, means none.
+    conditions_path, interventions_path : str or Path
+        The condition and intervention vocabularies (``code,label,description``).
 
     Returns
     -------
@@ -467,6 +472,9 @@ def load_evidence(
     if domains is None:
         raise combine_errors(errors)
     codes = set(domains["code"])
+    # The condition and intervention vocabularies have the form of the outcome domains.
+    for vocabulary in (conditions_path, interventions_path):
+        attempt(load_outcome_domains, resolve_path(vocabulary))
     claims = attempt(load_claims, resolve_path(claims_path), codes)
     studies = attempt(load_studies, resolve_path(studies_path))
     outcomes = attempt(load_outcomes, resolve_path(outcomes_path), codes, None, studies)
@@ -474,7 +482,7 @@ def load_evidence(
     background = empty_background()
     if background_path is not None:
         path = resolve_path(background_path)
-        if path.exists() or path != resolve_path(DEFAULT_PATHS["background_path"]):
+        if path.exists() or path != resolve_path(DEFAULTS["background_path"]):
             background = attempt(load_background, path, codes)
     if errors:
         raise combine_errors(errors)
