@@ -141,7 +141,7 @@ def test_bad_results_path_or_claim_is_one_clear_message(computed, results_path, 
 # --- the executed notebook does not show the results file ---------------------------------------
 
 
-def _executed_notebook(path, injected: str):
+def _executed_notebook(injected: str):
     nb = nbformat.v4.new_notebook()
     nb.metadata["papermill"] = {"parameters": {"title": "T", "results_path": "x"}}
     params = nbformat.v4.new_code_cell('title = "default"')
@@ -149,21 +149,19 @@ def _executed_notebook(path, injected: str):
     cell = nbformat.v4.new_code_cell(injected)
     cell.metadata["tags"] = ["injected-parameters"]
     nb.cells = [params, cell, nbformat.v4.new_code_cell("1 + 1")]
-    nbformat.write(nb, path)
+    return nb
 
 
-def test_tidy_shows_only_the_shown_parameters(tmp_path):
+def test_tidy_shows_only_the_shown_parameters():
     from papermill.translators import translate_parameters
 
-    path = tmp_path / "run.ipynb"
-    _executed_notebook(path, '# Parameters\ntitle = "T"\nresults_path = "reports/.staging-1/.computed-review"\n')
-    _tidy_notebook(path, shown_parameters={"title": "T"})
-    nb = nbformat.read(path, as_version=4)
+    nb = _executed_notebook('# Parameters\ntitle = "T"\nresults_path = "reports/.staging-1/.computed-review"\n')
+    _tidy_notebook(nb, shown_parameters={"title": "T"})
     assert nb.cells[1].source == translate_parameters(KERNEL_NAME, "python", {"title": "T"}, "Parameters")
     assert "results_path" not in nbformat.writes(nb)
-    _executed_notebook(path, '# Parameters\nresults_path = "x"\n')
-    _tidy_notebook(path, shown_parameters={})
-    assert [c.source for c in nbformat.read(path, as_version=4).cells] == ['title = "default"', "1 + 1"]
+    nb = _executed_notebook('# Parameters\nresults_path = "x"\n')
+    _tidy_notebook(nb, shown_parameters={})
+    assert [c.source for c in nb.cells] == ['title = "default"', "1 + 1"]
 
 
 # --- end to end ---------------------------------------------------------------------------------

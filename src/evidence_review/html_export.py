@@ -10,7 +10,7 @@ from pathlib import Path
 from .result_files import atomic_write_text
 from .site import apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
 
-__all__ = ["export_html", "write_summary"]
+__all__ = ["export_html", "export_notebook_html", "write_summary"]
 
 _TOGGLE = """
 <style>body:not(.show-code) .jp-CodeCell .jp-Cell-inputWrapper{display:none}
@@ -42,10 +42,25 @@ def export_html(notebook_path: Path, html_path: Path, title: str, root: str = ""
         Where to write the HTML.
     title : str
         Page title.
+    root : str
+        The way from the page's folder to the site's root (``"../"`` for claim reports).
     """
     import nbformat
 
-    nb = nbformat.read(notebook_path, as_version=4)
+    export_notebook_html(nbformat.read(notebook_path, as_version=4), html_path, title, root)
+
+
+def export_notebook_html(nb, html_path: Path, title: str, root: str = "") -> None:
+    """Export an executed notebook, already read, to self-contained HTML (see :func:`export_html`).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Executed notebook; its metadata gets the title.
+    html_path : Path
+    title : str
+    root : str
+    """
     nb.metadata["title"] = title
     body, _ = _notebook_exporter().from_notebook_node(nb)
     # The pages are static (tables, embedded PNGs): drop the template's CDN scripts so they read offline.

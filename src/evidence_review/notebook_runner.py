@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .html_export import export_html
+from .html_export import export_notebook_html
 from .outputs import signals_ignored
 from .paths import BASE_ENV, project_root
 from .result_files import atomic_write_text
@@ -179,7 +179,7 @@ def _reset_kernel(km) -> None:
         kc.stop_channels()
 
 
-def _tidy_notebook(path: Path, strip_run_metadata: bool = False, shown_parameters: dict | None = None) -> None:
+def _tidy_notebook(nb, strip_run_metadata: bool = False, shown_parameters: dict | None = None) -> None:
     """Number executed cells 1, 2, ... so outputs do not depend on what the kernel ran before;
     optionally drop papermill's per-run metadata (timestamps, durations, input and output paths)
     so a refresh changes only real outputs and two builds give the same bytes.
@@ -189,11 +189,16 @@ def _tidy_notebook(path: Path, strip_run_metadata: bool = False, shown_parameter
 
     With ``shown_parameters``, the injected cell is rewritten to inject exactly those (and removed
     when there are none): the notebook then reads as if only they had been passed.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed notebook, changed in place.
+    strip_run_metadata : bool
+    shown_parameters : dict, optional
     """
-    import nbformat
     from papermill.translators import translate_parameters
 
-    nb = nbformat.read(path, as_version=4)
     if strip_run_metadata:
         nb.metadata.pop("papermill", None)
         for cell in nb.cells:
@@ -219,7 +224,6 @@ def _tidy_notebook(path: Path, strip_run_metadata: bool = False, shown_parameter
             for out in cell.outputs:
                 if "execution_count" in out:
                     out.execution_count = count
-    atomic_write_text(path, nbformat.writes(nb) + "\n")
 
 
 def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_run_metadata: bool = False) -> Path:
@@ -245,6 +249,7 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
     BuildError
         Naming the notebook and the failing cell.
     """
+    import nbformat
     import papermill as pm
 
     job.target.parent.mkdir(parents=True, exist_ok=True)
@@ -254,9 +259,11 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
     else:
         km = _kernel_manager()  # papermill starts it; shut down below because papermill does not own it
     try:
-        pm.execute_notebook(
+        # No output path: papermill would otherwise write the whole notebook, outputs and all, when
+        # each cell starts and again when it ends; the executed notebook is written once, below.
+        executed = pm.execute_notebook(
             str(job.source),
-            str(job.target),
+            None,
             parameters={**job.parameters, **job.private_parameters},
             kernel_name=KERNEL_NAME,
             cwd=str(project_root()),
@@ -272,9 +279,13 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
     finally:
         if not reuse_kernel and km.has_kernel:
             km.shutdown_kernel(now=True)
-    _tidy_notebook(job.target, strip_run_metadata, job.parameters if job.private_parameters else None)
+    # Serialised and parsed back first, exactly as if papermill had written the file and it were read.
+    nb = nbformat.reads(nbformat.writes(executed), as_version=4)
+    _tidy_notebook(nb, strip_run_metadata, job.parameters if job.private_parameters else None)
+    text = nbformat.writes(nb) + "\n"
+    atomic_write_text(job.target, text)
     if html:
-        export_html(job.target, job.target.with_suffix(".html"), job.title, job.root)
+        export_notebook_html(nbformat.reads(text, as_version=4), job.target.with_suffix(".html"), job.title, job.root)
     return job.target
 
 
