@@ -35,7 +35,7 @@ from _common import machine  # noqa: E402
 from evidence_review import html_export  # noqa: E402
 from evidence_review.build import CLAIM_NOTEBOOK, NOTEBOOKS  # noqa: E402
 from evidence_review.html_export import export_html  # noqa: E402
-from evidence_review.notebook_runner import KERNEL_NAME, Job, run_jobs  # noqa: E402
+from evidence_review.notebook_runner import Job, _kernel_manager, run_jobs  # noqa: E402
 from evidence_review.paths import project_root  # noqa: E402
 from evidence_review.pipeline import load_review, prepare_review, save_review  # noqa: E402
 from evidence_review.review_file import KEY_ENV, new_key  # noqa: E402
@@ -83,10 +83,8 @@ def timed_build(output: Path, once: bool) -> dict:
 
 def kernel_costs() -> tuple[float, float]:
     """Seconds to start a kernel, and to run the notebooks' imports in it."""
-    from jupyter_client.manager import KernelManager
-
     t0 = time.perf_counter()
-    km = KernelManager(kernel_name=KERNEL_NAME)
+    km = _kernel_manager()
     km.start_kernel()
     kc = km.blocking_client()
     kc.start_channels()
@@ -150,7 +148,7 @@ def main() -> None:
         results = save_review(computed, tmp / "results", key)
         write = time.perf_counter() - t0
         t0 = time.perf_counter()
-        load_review(results, key=key)
+        load_review(key=key, results_path=str(results))
         read = time.perf_counter() - t0
         notebooks = sorted((tmp / "once-0").glob("0*.ipynb"))
         html_export._notebook_exporter.cache_clear()

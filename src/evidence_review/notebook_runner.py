@@ -417,8 +417,15 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
+def _warm_up(code: str) -> None:
+    """Start this worker's kernel and run ``code`` in it (imports), before the first notebook comes."""
+    km = _worker_kernel()
+    _reset_kernel(km)
+    km.client().execute_interactive(code, store_history=False, timeout=120, output_hook=lambda msg: None)
+
+
 def run_jobs(jobs: list[Job], workers: int | None = None, base: str | None = None,
-             environment: dict | None = None) -> list[Path]:
+             environment: dict | None = None, meanwhile=None, warm_up: str | None = None) -> list[Path]:
     """Run notebook jobs in parallel, one long-lived kernel per worker process, with a progress bar.
 
     Parameters
@@ -432,6 +439,11 @@ def run_jobs(jobs: list[Job], workers: int | None = None, base: str | None = Non
     environment : dict, optional
         Further environment variables for the kernels (the build passes its results file's key
         this way, never as a parameter, so it is in no notebook).
+    meanwhile : callable, optional
+        Work for this process while the workers start (the build synthesises the review and writes
+        the results file the notebooks read); no notebook starts before it returns.
+    warm_up : str, optional
+        Code each worker's kernel runs first (the notebooks' imports), while ``meanwhile`` runs.
 
     Returns
     -------
@@ -456,6 +468,13 @@ def run_jobs(jobs: list[Job], workers: int | None = None, base: str | None = Non
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                initargs=(os.getpid(), base or str(project_root()), sockets, environment))
     try:
+        if warm_up is not None:
+            warming = [pool.submit(_warm_up, warm_up) for _ in range(workers)]
+        if meanwhile is not None:
+            meanwhile()
+        if warm_up is not None:
+            for future in warming:
+                future.result()
         futures = {pool.submit(_run_in_worker, job): i for i, job in enumerate(jobs)}
         done = [None] * len(jobs)
         for future in _progress(as_completed(futures), len(futures), "notebooks"):
