@@ -222,3 +222,16 @@ def test_no_evidence_sentences_name_the_filters_only_when_they_excluded_somethin
     # Only a claim without evidence changes its wording.
     assert grade_statement("insufficient", "low", "benefit", "benefit", "massage", "pain", excluded=4) == (
         grade_statement("insufficient", "low", "benefit", "benefit", "massage", "pain"))
+
+
+def test_the_results_file_carries_the_studies_the_filters_excluded_per_claim(tmp_path):
+    from evidence_review.pipeline import load_review, save_review
+    from evidence_review.review_file import new_key
+
+    review = prepare_review(designs=["systematic_review"])
+    key = new_key()
+    path = save_review(review, tmp_path / "results", key)
+    loaded = load_review(key=key, results_path=str(path), designs=["systematic_review"])
+    assert loaded.excluded is None  # the excluded studies themselves are not in the file
+    assert loaded.excluded_by_claim.to_dict() == review.excluded_by_claim.to_dict()
+    assert loaded.excluded_by_claim.sum() > 0

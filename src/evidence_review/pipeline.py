@@ -229,7 +229,7 @@ def save_review(review: Review, path: str | os.PathLike, key: str) -> Path:
     pathlib.Path
     """
     contents = {"params": review.params, "evidence": review.evidence, "excluded_studies": review.excluded_studies,
-                "scorecard": review.scorecard, "synthesis": review.synthesis}
+                "scorecard": review.scorecard, "synthesis": review.synthesis, "excluded_by_claim": review.excluded_by_claim}
     return write_signed(contents, path, key)
 
 
@@ -282,6 +282,8 @@ def load_review(source: str = "notebook parameters", require_claim: bool = False
         _check_claim(p.claim_id, evidence.claims, source)
     review = Review(p, evidence, excluded_studies=computed["excluded_studies"], scorecard=computed["scorecard"])
     review.synthesis = computed["synthesis"]  # fills the cached property: nothing is recomputed
+    if computed.get("excluded_by_claim") is not None:
+        review.excluded_by_claim = computed["excluded_by_claim"]  # the excluded studies are not in the file
     return review
 
 
