@@ -17,9 +17,10 @@ While it runs, a sampler reads /proc every 0.25 s and sums the memory of the bui
 process below it (workers, the fork server, Jupyter kernels): resident memory (RSS, which counts
 pages shared between forked processes once per process) and proportional memory (PSS, shared
 pages split among their users, so the sum is the tree's real footprint). CPU time is the sum of
-every process's user + system time as last sampled from ``/proc/<pid>/stat``. The per-notebook breakdown
-comes from when each notebook's ``.ipynb`` (papermill writes it when it starts) and ``.html`` (written
-when it is done) appear in the build's staging folder. Figures print as they are measured.
+every process's user + system time as last sampled from ``/proc/<pid>/stat``. The stages are the
+build's own timings (validate and load, CSV results, results file, site pages, notebooks), and
+each notebook's finishing time is when its ``.html`` appears in the build's staging folder.
+Figures print as they are measured.
 """
 
 from __future__ import annotations
@@ -183,14 +184,10 @@ def run_build(folder: Path, params: Path, claim_ids: list[str], jobs: int | None
             "returncode": proc.returncode, "seen": sampler.seen, "output": output}
 
 
-def _stages(seen: dict[str, float], wall: float) -> list[tuple[str, float, float]]:
-    """(name, start, end) of each notebook from when its files appeared (end = its HTML)."""
-    rows = []
-    for name, start in sorted(seen.items(), key=lambda kv: kv[1]):
-        if name.endswith(".ipynb"):
-            html = name[:-len(".ipynb")] + ".html"
-            rows.append((name[:-len(".ipynb")], start, seen.get(html, wall)))
-    return rows
+def _stages(seen: dict[str, float]) -> list[tuple[str, float]]:
+    """(name, seconds after the start) when each notebook's HTML appeared, in that order."""
+    return [(name[:-len(".html")], at) for name, at in sorted(seen.items(), key=lambda kv: kv[1]) if name.endswith(".html")
+            and name[:-len(".html")] + ".ipynb" in seen]
 
 
 def _largest_files(output: Path, n: int = 5) -> list[tuple[str, int]]:
@@ -221,11 +218,10 @@ def one_size(n_studies: int, n_outcomes: int, n_claims: int, n_domains: int, rep
             print(f"  build says: {line}")
         if r["returncode"] != 0:
             print("  " + "\n  ".join(r["stderr"].strip().splitlines()[-8:]))
-        stages = _stages(r["seen"], r["wall_s"])
-        for name, start, end in stages:
-            print(f"    {name:<40} {start:7.1f} -> {end:7.1f} s  ({end - start:6.1f} s)")
-        if stages:
-            print(f"    {'site pages, summary and swap':<40} {max(e for _, _, e in stages):7.1f} -> {r['wall_s']:7.1f} s")
+        # Workers start their kernels while the build computes, and papermill writes a notebook
+        # only when it is done: what the staging folder shows is when each notebook finished.
+        for name, at in _stages(r["seen"]):
+            print(f"    {name:<40} done at {at:7.1f} s")
         if r["returncode"] == 0 and r["output"].exists():
             total = sum(p.stat().st_size for p in r["output"].rglob("*") if p.is_file()) / 2**20
             print(f"  output: {total:.1f} MiB; largest files: "
