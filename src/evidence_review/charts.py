@@ -585,17 +585,22 @@ def _harvest_counts(trials: pd.DataFrame, ax):
     weight = trials["design"].map(design_weight).fillna(0.0).to_numpy()
     tier = np.select([weight >= 1.0, weight >= 0.5], [0, 1], 2)
     table = pd.crosstab(trials["direction"].to_numpy(), tier).reindex(index=directions, columns=range(3), fill_value=0)
-    width, centres = 0.8, []
+    width, ticks, names = 0.8, [], []
+    top = max(int(table.to_numpy().max()), 1) * 1.3
+    groups = ["favours intervention", "no difference", "worse with intervention", "unclear"]
     for i, direction in enumerate(directions):
         xs = i * 4 + np.arange(3)
         heights = table.loc[direction].to_numpy()
         ax.bar(xs, heights, color=DIRECTION_COLOURS[direction], hatch=DIRECTION_HATCHES[direction], edgecolor="black",
                linewidth=0.4, width=width)
-        for xi, h, (name, _) in zip(xs, heights, _HARVEST_TIERS):
-            ax.text(xi, h, f"{int(h):,}\n{name}", ha="center", va="bottom", fontsize=MIN_FONT_PT)
-        centres.append(i * 4 + 1)
-    ax.set_xticks(centres, ["favours\nintervention", "no\ndifference", "worse with\nintervention", "unclear"])
-    ax.set_ylim(0, max(int(table.to_numpy().max()), 1) * 1.35)
+        for xi, h in zip(xs, heights):
+            ax.text(xi, h, f"{int(h):,}", ha="center", va="bottom", fontsize=MIN_FONT_PT)
+        ax.text(i * 4 + 1, top * 0.97, groups[i], ha="center", va="top", fontsize=MIN_FONT_PT, fontweight="bold")
+        ticks += list(xs)
+        names += ["rand.", "non-\nrand.", "unctrl."]
+    ax.set_xticks(ticks, names)
+    ax.set_xlabel("Randomised, non-randomised and uncontrolled trials under each direction")
+    ax.set_ylim(0, top)
     ax.set_ylabel("Trials")
     ax.set_title(f"Harvest plot of {len(trials):,} trials: bars count trials by design")
     _readable(ax)
@@ -729,8 +734,8 @@ def _forest_rows(result, reviews) -> list[tuple]:
             order = np.argsort(-studies["w_re"].to_numpy(), kind="stable")[:FOREST_MAX_STUDIES]
             rest = len(studies) - FOREST_MAX_STUDIES
             studies = studies.iloc[order]
-            more = (f"and {rest:,} more studies ({studies['w_re'].sum():.0%} of the weight drawn above), in the pooled "
-                    "estimate below", np.nan, np.nan, np.nan, "more")
+            more = (f"and {rest:,} more studies, not drawn ({1 - studies['w_re'].sum():.0%} of the weight), in the "
+                    "pooled estimate below", np.nan, np.nan, np.nan, "more")
         else:
             more = None
         for label, r in pd.concat([studies, pooled]).iterrows():
