@@ -17,6 +17,8 @@ FILES = {
     "outcomes_path": "outcomes.csv",
     "reviews_path": "reviews.csv",
     "domains_path": "outcome_domains.csv",
+    "conditions_path": "conditions.csv",
+    "interventions_path": "interventions.csv",
 }
 
 

@@ -96,6 +96,29 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def without_default_parameters(nb):
+    """The notebook without its ``parameters`` cell when papermill injected the parameters it ran with.
+
+    The defaults describe the bundled review; a page built for another review shows only the values
+    it ran with (the ``injected-parameters`` cell), so it never names another topic.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The same notebook, changed in place.
+    """
+    def tagged(cell, tag):
+        return tag in cell.get("metadata", {}).get("tags", [])
+
+    if any(tagged(cell, "injected-parameters") for cell in nb.cells):
+        nb.cells = [cell for cell in nb.cells if not tagged(cell, "parameters")]
+    return nb
+
+
 def export_html(notebook_path: Path, html_path: Path, title: str, root: str = "") -> None:
     """Export an executed notebook to self-contained HTML (figures embedded, code hidden by default).
 
@@ -111,7 +134,7 @@ def export_html(notebook_path: Path, html_path: Path, title: str, root: str = ""
     import nbformat
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(notebook_path, as_version=4)
+    nb = without_default_parameters(nbformat.read(notebook_path, as_version=4))
     nb.metadata["title"] = title
     exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
@@ -528,12 +551,15 @@ def write_summary(review, folder: Path, notebooks: list[str] = (), claim_ids: li
     from matplotlib.figure import Figure
 
     from .charts import plot_evidence_map
+    from .report import condition_label
     from .sof import synthesis_table
     from .summary import figure_png_base64
 
     syn, claims = review.synthesis, review.evidence.claims
     fig = Figure(figsize=(9, 0.32 * len(claims) + 2.5), layout="constrained")
-    ax = plot_evidence_map(synthesis_table(syn, "verdicts"), synthesis_table(syn, "trials"), claims, ax=fig.add_subplot())
+    population = condition_label(review.evidence, review.params.target_condition)
+    ax = plot_evidence_map(synthesis_table(syn, "verdicts"), synthesis_table(syn, "trials"), claims, ax=fig.add_subplot(),
+                           population=population)
     alt = getattr(ax, "description", "Evidence map of the claims by kind of evidence.")
     return write_site(review, folder, list(notebooks), list(claim_ids), figure_png_base64(fig), alt)
 
@@ -604,8 +630,10 @@ def notebook_parameters(review, base: Path) -> dict:
     def rel(path):
         return os.path.relpath(path, base) if path is not None else None
 
-    resolved = {k: rel(getattr(p, k)) for k in ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path")}
+    resolved = {k: rel(getattr(p, k)) for k in ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path",
+                                                "conditions_path", "interventions_path")}
     resolved.update(pooling_method=p.pooling_method, title=p.title, scorecard_path=rel(p.scorecard_path),
+                    target_condition=p.target_condition, population_label=p.population_label,
                     # None (no background evidence) is passed on too, so notebooks do not fall back to the default file.
                     background_path=rel(p.background_path))
     if p.designs != tuple(DESIGNS):
@@ -678,7 +706,8 @@ def build_review(
     all_ids = review.evidence.claims["claim_id"].tolist()
     claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
     p = review.params
-    inputs = [p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.scorecard_path, p.background_path]
+    inputs = [p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.conditions_path,
+              p.interventions_path, p.scorecard_path, p.background_path]
     output = check_output_folder(p.output_dir, inputs, project=project_root(), cwd=base, source=output_source or source)
     timings["validate"] = time.perf_counter() - t0
     created = not output.exists()
@@ -712,7 +741,8 @@ def _output_refusal(params: dict, base: Path, source: str) -> InputError | None:
     if not isinstance(output, str) or not output.strip():
         return None  # reported by the parameter checks
     inputs = [resolve_path(params.get(k, DEFAULT_PATHS[k])) for k in ("claims_path", "studies_path", "outcomes_path",
-                                                                       "reviews_path", "domains_path", "scorecard_path")
+                                                                       "reviews_path", "domains_path", "conditions_path",
+                                                                       "interventions_path", "scorecard_path")
               if isinstance(params.get(k, DEFAULT_PATHS[k]), str) and params.get(k, DEFAULT_PATHS[k])]
     try:
         check_output_folder(resolve_path(output), inputs, project=project_root(), cwd=base, source=source)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 __all__ = ["main", "read_parameters_file"]
 
-_PATH_KEYS = ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path", "scorecard_path", "background_path", "output_dir")
+_PATH_KEYS = ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path", "conditions_path",
+              "interventions_path", "scorecard_path", "background_path", "output_dir")
 
 
 #: A parameters file is a dozen short lines; anything far larger is not one.

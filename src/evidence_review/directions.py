@@ -141,11 +141,11 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``claim_id``, ``trial_group``, ``direction``, ``participants``, ``design``, ``comparator``,
-        ``randomised``, ``controlled``, ``ms_population``, ``directness``, ``rob_overall``, ``study_id``,
+        ``randomised``, ``controlled``, ``target_population``, ``directness``, ``rob_overall``, ``study_id``,
         ``evidence_kind`` and the claim's ``expected_direction`` (None when the links lack it).
     """
     cols = ["claim_id", "trial_group", "direction", "participants", "design", "comparator", "randomised",
-            "controlled", "ms_population", "directness", "rob_overall", "study_id", "evidence_kind"]
+            "controlled", "target_population", "directness", "rob_overall", "study_id", "evidence_kind"]
     if "evidence_kind" not in links:
         links = links.assign(evidence_kind="study")
     if "expected_direction" not in links:
@@ -201,7 +201,7 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         "comparator": described("comparator"),
         "randomised": any_of(randomised),
         "controlled": any_of(kept("controlled", bool)),
-        "ms_population": ~any_of(~kept("ms_population", bool)),
+        "target_population": ~any_of(~kept("target_population", bool)),
         "directness": np.where(any_of(kept("directness", object) == "direct"), "direct", "indirect").astype(object),
         "rob_overall": described("rob_overall"),
         "study_id": described("study_id"),

@@ -136,6 +136,9 @@ def synthesise(
     rationale: bool = True,
     reviews: pd.DataFrame | None = None,
     background: pd.DataFrame | None = None,
+    *,
+    target_condition: str,
+    population_label: str,
 ) -> Synthesis:
     """Run the whole engine: links, per-trial directions, effect sets, certainty and verdicts.
 
@@ -152,14 +155,20 @@ def synthesise(
         carries a verdict where this review cannot pool (instead of, never on top of, its trials).
     background : pandas.DataFrame, optional
         Authoritative evidence about the condition (:func:`evidence_review.background.load_background`).
+    target_condition : str
+        The condition code (of the conditions file) of the population under review: evidence in
+        any other population is indirect.
+    population_label : str
+        How the reasons name that population (the ``population_label`` parameter).
 
     Returns
     -------
     Synthesis
     """
     outcomes = outcomes.assign(reported_direction=outcomes["direction"], direction=point_estimate_directions(outcomes))
-    study_links = link_claims(claims, outcomes, studies, rationale=rationale)
-    source_links = link_background(claims, background)
+    population = {"target_condition": target_condition, "population_label": population_label}
+    study_links = link_claims(claims, outcomes, studies, rationale=rationale, **population)
+    source_links = link_background(claims, background, **population)
     if not rationale:
         source_links = source_links.drop(columns="rationale")
     links = pd.concat([study_links, source_links], ignore_index=True) if len(source_links) else study_links
@@ -172,23 +181,23 @@ def synthesise(
     trials["basis_for_verdict"] = (trials["directness"] == "direct").to_numpy() & (background_claim | trials["controlled"].to_numpy(dtype=bool))
     # The verdict, its counts and the grading read these columns: a row filter copies each one kept.
     basis_cols = ["claim_id", "direction", "agreement", "evidence_kind", "comparator", "participants", "design", "rob_overall",
-                  "directness", "randomised", "ms_population"]
+                  "directness", "randomised", "target_population"]
     basis = trials.loc[trials["basis_for_verdict"], basis_cols]
 
     # Pooling reads only each effect's claim, g and variance.
     effects = trial_effects(study_links, outcomes, columns=["claim_id"])
     linked_ids = sorted(set(links["claim_id"]))
     pooled = pool_claims(effects, linked_ids, method)[_POOLED_COLUMNS] if linked_ids else pd.DataFrame(columns=_POOLED_COLUMNS)
-    published = published_for_claims(claims, reviews, studies)
+    published = published_for_claims(claims, reviews, studies, target_condition=target_condition)
     carriers = _carriers(claims, pooled, published) if len(pooled) else None
 
-    verdicts = verdict_table(claims, basis, set(linked_ids), carriers).reindex(ids)
+    verdicts = verdict_table(claims, basis, set(linked_ids), carriers, population_label=population_label).reindex(ids)
     has_basis = set(basis["claim_id"])
     # Grading reads these columns only; stacking all of them would copy every trial row's text.
-    graded_cols = ["claim_id", "participants", "rob_overall", "directness", "randomised", "ms_population", "direction", "agreement"]
+    graded_cols = ["claim_id", "participants", "rob_overall", "directness", "randomised", "target_population", "direction", "agreement"]
     graded_on = pd.concat([basis[graded_cols], trials.loc[~trials["claim_id"].isin(has_basis), graded_cols]], ignore_index=True)
     statement_carried = set(verdicts.index[verdicts["carried_by"] == "authoritative sources"])
-    certainty, domains = certainty_table(graded_on, claims, carriers, statement_carried)
+    certainty, domains = certainty_table(graded_on, claims, carriers, statement_carried, population_label=population_label)
     certainty = certainty.reindex(ids)
 
     per_link = _link_counts(study_links, source_links, ids)

@@ -44,15 +44,15 @@ def grading_inputs(trials: pd.DataFrame, claim_ids) -> pd.DataFrame:
     ----------
     trials : pandas.DataFrame
         Claim x trial rows (``participants``, ``rob_overall``, ``directness``, ``randomised``,
-        ``ms_population``, ``direction``, ``agreement``).
+        ``target_population``, ``direction``, ``agreement``).
     claim_ids : sequence of str
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``claim_id``: ``k``, ``n`` (printed participants), ``share_high``,
-        ``share_concerns``, ``share_direct``, ``share_randomised``, ``ms`` (any trial in people with
-        MS), ``all_small``, ``benefit``, ``harm``, ``agree``, ``disagree``.
+        ``share_concerns``, ``share_direct``, ``share_randomised``, ``in_population`` (any trial in
+        the population under review), ``all_small``, ``benefit``, ``harm``, ``agree``, ``disagree``.
     """
     n = trials["participants"].astype("float64").to_numpy()
     w = np.clip(np.nan_to_num(n, nan=1.0), 1.0, None)
@@ -65,7 +65,7 @@ def grading_inputs(trials: pd.DataFrame, claim_ids) -> pd.DataFrame:
         "w_concerns": w * trials["rob_overall"].isin(CONCERNS).to_numpy(),
         "w_direct": w * (trials["directness"] == "direct").to_numpy(),
         "w_randomised": w * trials["randomised"].to_numpy(dtype=bool),
-        "ms": trials["ms_population"].to_numpy(dtype=bool),
+        "in_population": trials["target_population"].to_numpy(dtype=bool),
         "small": np.nan_to_num(n) < SMALL_TRIAL,
         "benefit": (trials["direction"] == "benefit").to_numpy(),
         "harm": (trials["direction"] == "harm").to_numpy(),
@@ -74,7 +74,7 @@ def grading_inputs(trials: pd.DataFrame, claim_ids) -> pd.DataFrame:
     })
     g = frame.groupby("claim_id").agg(
         k=("k", "sum"), n=("n", "sum"), w=("w", "sum"), w_high=("w_high", "sum"), w_concerns=("w_concerns", "sum"),
-        w_direct=("w_direct", "sum"), w_randomised=("w_randomised", "sum"), ms=("ms", "any"), all_small=("small", "all"),
+        w_direct=("w_direct", "sum"), w_randomised=("w_randomised", "sum"), in_population=("in_population", "any"), all_small=("small", "all"),
         benefit=("benefit", "sum"), harm=("harm", "sum"), agree=("agree", "sum"), disagree=("disagree", "sum"),
     )
     for part in ("high", "concerns", "direct", "randomised"):
@@ -83,7 +83,7 @@ def grading_inputs(trials: pd.DataFrame, claim_ids) -> pd.DataFrame:
 
 
 def grade_claim(r: dict, background: bool = False, carrier: dict | None = None,
-                statement_carried: bool = False) -> tuple[int, list[tuple[str, int, str]]]:
+                statement_carried: bool = False, *, population_label: str) -> tuple[int, list[tuple[str, int, str]]]:
     """GRADE domains for one claim: the starting level and ``(domain, change, reason)`` per domain.
 
     Parameters
@@ -98,6 +98,8 @@ def grade_claim(r: dict, background: bool = False, carrier: dict | None = None,
     statement_carried : bool
         The verdict rests on authoritative statements (guidelines, societies' or consensus
         statements), whose precision cannot be judged from a count of participants.
+    population_label : str
+        How the reasons name the population under review (the ``population_label`` parameter).
 
     Returns
     -------
@@ -134,8 +136,8 @@ def grade_claim(r: dict, background: bool = False, carrier: dict | None = None,
     else:
         rows.append(("inconsistency", 0, "Not serious: no result points the other way."))
 
-    if not r["ms"]:
-        rows.append(("indirectness", -2, "Very serious: no study in people with MS."))
+    if not r["in_population"]:
+        rows.append(("indirectness", -2, f"Very serious: no study in {population_label}."))
     elif r["share_direct"] < 0.5:
         rows.append(("indirectness", -1, f"Serious: only {r['share_direct']:.0%} of participants from direct evidence."))
     else:
@@ -170,7 +172,7 @@ def grade_claim(r: dict, background: bool = False, carrier: dict | None = None,
 
 
 def certainty_table(trials: pd.DataFrame, claims: pd.DataFrame, carriers: pd.DataFrame | None = None,
-                    statement_carried: set | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    statement_carried: set | None = None, *, population_label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """GRADE certainty for every claim that has a body of evidence.
 
     Parameters
@@ -184,6 +186,8 @@ def certainty_table(trials: pd.DataFrame, claims: pd.DataFrame, carriers: pd.Dat
         ``ci_low``, ``ci_high``, ``i2``).
     statement_carried : set of str, optional
         Claims whose verdict rests on authoritative statements.
+    population_label : str
+        How the reasons name the population under review.
 
     Returns
     -------
@@ -198,7 +202,8 @@ def certainty_table(trials: pd.DataFrame, claims: pd.DataFrame, carriers: pd.Dat
     statement_carried = statement_carried or set()
     certainty, tidy = {}, []
     for claim_id, claim_type in zip(graded["claim_id"], graded["claim_type"]):
-        start, rows = grade_claim(inputs[claim_id], claim_type == "background", carrier_of.get(claim_id), claim_id in statement_carried)
+        start, rows = grade_claim(inputs[claim_id], claim_type == "background", carrier_of.get(claim_id), claim_id in statement_carried,
+                                  population_label=population_label)
         level = min(4, max(1, start + sum(change for _, change, _ in rows)))
         certainty[claim_id] = (CERTAINTY_LEVELS[4 - level],
                                [f"{domain.replace('_', ' ').capitalize()} ({change:+d}): {reason}" if domain != "start" else f"Start: {reason}"
@@ -209,7 +214,8 @@ def certainty_table(trials: pd.DataFrame, claims: pd.DataFrame, carriers: pd.Dat
     return table, domains
 
 
-def grade_certainty(trials: pd.DataFrame, carrier: dict | None = None, background: bool = False) -> tuple[str, list[str]]:
+def grade_certainty(trials: pd.DataFrame, carrier: dict | None = None, background: bool = False, *,
+                    population_label: str) -> tuple[str, list[str]]:
     """GRADE certainty of the evidence for one claim (see :func:`certainty_table`).
 
     Parameters
@@ -220,6 +226,8 @@ def grade_certainty(trials: pd.DataFrame, carrier: dict | None = None, backgroun
         The estimate carrying the verdict (keys ``scale``, ``estimate``, ``ci_low``, ``ci_high``, ``i2``).
     background : bool
         The claim is about the condition itself.
+    population_label : str
+        How the reasons name the population under review.
 
     Returns
     -------
@@ -232,5 +240,5 @@ def grade_certainty(trials: pd.DataFrame, carrier: dict | None = None, backgroun
     t = trials.assign(claim_id="claim")
     claims = pd.DataFrame({"claim_id": ["claim"], "claim_type": ["background" if background else "benefit"]})
     carriers = pd.DataFrame([carrier], index=pd.Index(["claim"], name="claim_id")) if carrier else None
-    table, _ = certainty_table(t, claims, carriers)
+    table, _ = certainty_table(t, claims, carriers, population_label=population_label)
     return table.loc["claim", "certainty"], table.loc["claim", "reasons"]

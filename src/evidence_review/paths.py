@@ -25,6 +25,8 @@ DEFAULT_PATHS = {
     "outcomes_path": "data/outcomes.csv",
     "reviews_path": "data/reviews.csv",
     "domains_path": "data/outcome_domains.csv",
+    "conditions_path": "data/conditions.csv",
+    "interventions_path": "data/interventions.csv",
     "background_path": "data/background_evidence.csv",
     "scorecard_path": "data/scorecard.csv",
     "output_dir": "reports",

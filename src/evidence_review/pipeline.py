@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .claims import load_conditions, target_condition_problem
 from .engine import Synthesis, synthesise
 from .paths import DEFAULT_PATHS, resolve_path
 from .studies import Evidence, load_evidence
@@ -44,10 +45,14 @@ PARAMETER_DEFAULTS = {
     "pooling_method": "dl",
     "claim_id": None,
     "title": "Massage for multiple sclerosis",
+    # Who the review is about: a code of the conditions file, and how the pages name that population.
+    "target_condition": "ms",
+    "population_label": "people with MS",
 }
 PARAMETER_NAMES = tuple(PARAMETER_DEFAULTS)
 POOLING_METHODS = ("dl", "pm")
-_INPUTS = ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path")
+_INPUTS = ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path", "conditions_path",
+           "interventions_path")
 #: Names IPython puts in every notebook's namespace; never parameters.
 _NOTEBOOK_BUILTINS = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
 #: The types papermill can inject as parameters (YAML and JSON values).
@@ -63,7 +68,11 @@ class ReviewParameters:
     outcomes_path: Path
     reviews_path: Path
     domains_path: Path
+    conditions_path: Path
+    interventions_path: Path
     output_dir: Path
+    target_condition: str
+    population_label: str
     scorecard_path: Path | None = None
     background_path: Path | None = None
     designs: tuple[str, ...] = DESIGNS
@@ -156,8 +165,19 @@ def validate_parameters(source: str = "parameters", **params) -> ReviewParameter
     background = values["background_path"]
     if background is not None and not _is_file(background) and resolve_path(background) != resolve_path(DEFAULT_PATHS["background_path"]):
         problems.append(Problem(f"background evidence file not found: {shown(background, 200)} (use null for none)", column="background_path"))
-    if not isinstance(values["title"], str) or not values["title"].strip():
-        problems.append(Problem(f"title must be a non-empty text, got {shown_value(values['title'])}", column="title"))
+    for key in ("title", "population_label"):
+        if not isinstance(values[key], str) or not values[key].strip():
+            problems.append(Problem(f"{key} must be a non-empty text, got {shown_value(values[key])}", column=key))
+    conditions_file = values["conditions_path"]
+    if not any(p.column == "conditions_path" for p in problems):
+        try:
+            conditions = load_conditions(resolve_path(conditions_file))
+        except InputError:
+            pass  # the file's own problems are reported when the data are loaded
+        else:
+            problem = target_condition_problem(values["target_condition"], conditions, Path(conditions_file).name)
+            if problem:
+                problems.append(problem)
     designs = values["designs"]
     if designs is None:
         designs = DESIGNS
@@ -196,6 +216,8 @@ def validate_parameters(source: str = "parameters", **params) -> ReviewParameter
         scorecard_path=resolve_path(values["scorecard_path"]) if values["scorecard_path"] is not None else None,
         background_path=_background_file(background),
         title=values["title"],
+        target_condition=values["target_condition"],
+        population_label=values["population_label"],
     )
 
 
@@ -251,7 +273,8 @@ class Review:
         """The engine's output (see :func:`evidence_review.engine.synthesise`)."""
         ev = self.evidence
         return synthesise(ev.claims, ev.outcomes, ev.studies, method=self.params.pooling_method, reviews=ev.reviews,
-                          background=ev.background)
+                          background=ev.background, target_condition=self.params.target_condition,
+                          population_label=self.params.population_label)
 
     @property
     def claim(self) -> pd.Series:
@@ -282,7 +305,8 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
         Listing every problem in the parameters or the data files.
     """
     p = validate_parameters(source, **params)
-    evidence = load_evidence(p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.background_path)
+    evidence = load_evidence(p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.background_path,
+                             p.conditions_path, p.interventions_path)
     if require_claim:
         valid = evidence.claims["claim_id"].tolist()
         if p.claim_id not in valid:

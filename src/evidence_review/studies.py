@@ -11,17 +11,24 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .background import empty_background, load_background
-from .claims import BOOL_WORDS, load_claims, load_outcome_domains, slug_column
+from .claims import (
+    BOOL_WORDS,
+    NO_INTERVENTION,
+    load_claims,
+    load_conditions,
+    load_interventions,
+    load_outcome_domains,
+    slug_column,
+    vocabulary_column,
+)
 from .paths import DEFAULT_PATHS, resolve_path
 from .tables import InputError, Problem, combine_errors, read_table, shown, spreadsheet_row, validate_table
 from .vocab import (
     BASES,
     COMPARATORS,
-    CONDITIONS,
     DESIGNS,
     DIRECTIONS,
     DIRECTNESS,
-    INTERVENTIONS,
     P_OPERATORS,
     ROB_DOMAINS,
     ROB_JUDGEMENTS,
@@ -30,7 +37,7 @@ from .vocab import (
 )
 
 __all__ = [
-    "STUDIES_SCHEMA",
+    "studies_schema",
     "outcomes_schema",
     "reviews_schema",
     "load_studies",
@@ -38,6 +45,7 @@ __all__ = [
     "load_reviews",
     "Evidence",
     "load_evidence",
+    "empty_vocabulary",
 ]
 
 DOI = r"^10\.\d{4,9}/\S+$"
@@ -111,50 +119,69 @@ def _ci_contains(estimate: str, low: str, high: str):
     return check
 
 
-STUDIES_SCHEMA = pa.DataFrameSchema(
-    {
-        "study_id": slug_column("study_id", "negahban2013", unique=True),
-        "authors": _text(500),
-        "year": pa.Column(
-            "Int64",
-            pa.Check.in_range(1900, _dt.date.today().year, error="year must be a 4-digit year, not in the future"),
-            nullable=True,
-        ),
-        "title": _text(500),
-        "journal": _text(300),
-        "doi": pa.Column(str, pa.Check.str_matches(DOI, error="not a DOI (expected 10.NNNN/suffix, no https://doi.org/)"), nullable=True),
-        "pmid": pa.Column(str, pa.Check.str_matches(PMID, error="not a PMID (expected up to 9 digits)"), nullable=True),
-        "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be the http(s) address of the page read")),
-        "trial_group": slug_column("trial_group", "nazari2015", nullable=True),
-        "design": pa.Column(str, _one_of(DESIGNS, "design")),
-        "population": _text(300, nullable=False),
-        "condition": pa.Column(str, _one_of(CONDITIONS, "condition")),
-        "n_randomised": _count(1, N_ERROR),
-        "n_analysed": _count(1, N_ERROR),
-        "intervention": pa.Column(str, _one_of(INTERVENTIONS, "intervention")),
-        "intervention_detail": _text(500),
-        "comparator": pa.Column(str, _one_of(COMPARATORS, "comparator")),
-        "comparator_detail": _text(500),
-        "directness": pa.Column(str, _one_of(DIRECTNESS, "directness")),
-        "directness_reason": _text(300),
-        "rob_tool": pa.Column(str, _one_of(ROB_TOOLS, "rob_tool")),
-        **{d: pa.Column(str, _one_of(ROB_JUDGEMENTS, "risk-of-bias judgement")) for d in ROB_DOMAINS},
-        "rob_overall": pa.Column(str, _one_of(ROB_JUDGEMENTS, "risk-of-bias judgement")),
-        "rob_reason": _text(500),
-        "country": _text(100),
-        "notes": _text(),
-    },
-    checks=[
-        pa.Check(_not_above("n_analysed", "n_randomised"), error="n_randomised/n_analysed: n_analysed is larger than n_randomised"),
-        pa.Check(
-            lambda df: (df["directness"] != "indirect") | df["directness_reason"].notna(),
-            error="directness/directness_reason: an indirect study needs a directness_reason",
-        ),
-    ],
-    strict=True,
-    coerce=True,
-    name="studies",
-)
+def studies_schema(conditions=None, interventions=None, conditions_source: str = "the conditions file",
+                   interventions_source: str = "the interventions file") -> pa.DataFrameSchema:
+    """Build the studies-table schema for a review's condition and intervention vocabularies.
+
+    Parameters
+    ----------
+    conditions, interventions : collection of str, optional
+        Allowed ``condition`` and ``intervention`` codes (:data:`~evidence_review.claims.NO_INTERVENTION`
+        is always allowed); None checks only that the cell is filled in.
+    conditions_source, interventions_source : str
+        The vocabulary files, named in the messages.
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        Schema for ``studies.csv``.
+    """
+    if interventions is not None:
+        interventions = [*[c for c in interventions if c != NO_INTERVENTION], NO_INTERVENTION]
+    return pa.DataFrameSchema(
+        {
+            "study_id": slug_column("study_id", "negahban2013", unique=True),
+            "authors": _text(500),
+            "year": pa.Column(
+                "Int64",
+                pa.Check.in_range(1900, _dt.date.today().year, error="year must be a 4-digit year, not in the future"),
+                nullable=True,
+            ),
+            "title": _text(500),
+            "journal": _text(300),
+            "doi": pa.Column(str, pa.Check.str_matches(DOI, error="not a DOI (expected 10.NNNN/suffix, no https://doi.org/)"), nullable=True),
+            "pmid": pa.Column(str, pa.Check.str_matches(PMID, error="not a PMID (expected up to 9 digits)"), nullable=True),
+            "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be the http(s) address of the page read")),
+            "trial_group": slug_column("trial_group", "nazari2015", nullable=True),
+            "design": pa.Column(str, _one_of(DESIGNS, "design")),
+            "population": _text(300, nullable=False),
+            "condition": vocabulary_column(conditions, "condition", conditions_source),
+            "n_randomised": _count(1, N_ERROR),
+            "n_analysed": _count(1, N_ERROR),
+            "intervention": vocabulary_column(interventions, "intervention", interventions_source),
+            "intervention_detail": _text(500),
+            "comparator": pa.Column(str, _one_of(COMPARATORS, "comparator")),
+            "comparator_detail": _text(500),
+            "directness": pa.Column(str, _one_of(DIRECTNESS, "directness")),
+            "directness_reason": _text(300),
+            "rob_tool": pa.Column(str, _one_of(ROB_TOOLS, "rob_tool")),
+            **{d: pa.Column(str, _one_of(ROB_JUDGEMENTS, "risk-of-bias judgement")) for d in ROB_DOMAINS},
+            "rob_overall": pa.Column(str, _one_of(ROB_JUDGEMENTS, "risk-of-bias judgement")),
+            "rob_reason": _text(500),
+            "country": _text(100),
+            "notes": _text(),
+        },
+        checks=[
+            pa.Check(_not_above("n_analysed", "n_randomised"), error="n_randomised/n_analysed: n_analysed is larger than n_randomised"),
+            pa.Check(
+                lambda df: (df["directness"] != "indirect") | df["directness_reason"].notna(),
+                error="directness/directness_reason: an indirect study needs a directness_reason",
+            ),
+        ],
+        strict=True,
+        coerce=True,
+        name="studies",
+    )
 
 
 def _bool_words(series: pd.Series) -> pd.Series:
@@ -279,13 +306,18 @@ def reviews_schema(domains: set[str]) -> pa.DataFrameSchema:
     )
 
 
-def load_studies(path: str | Path) -> pd.DataFrame:
+def load_studies(path: str | Path, conditions=None, interventions=None, conditions_source: str = "the conditions file",
+                 interventions_source: str = "the interventions file") -> pd.DataFrame:
     """Load and validate ``studies.csv``.
 
     Parameters
     ----------
     path : str or Path
         The studies file.
+    conditions, interventions : collection of str, optional
+        The codes of the review's conditions and interventions files (see :func:`studies_schema`).
+    conditions_source, interventions_source : str
+        Those files, named in the messages.
 
     Returns
     -------
@@ -297,7 +329,8 @@ def load_studies(path: str | Path) -> pd.DataFrame:
     InputError
         Listing every bad row and column at once.
     """
-    studies = validate_table(read_table(path), STUDIES_SCHEMA, str(path))
+    schema = studies_schema(conditions, interventions, conditions_source, interventions_source)
+    studies = validate_table(read_table(path), schema, str(path))
     studies["trial_group"] = studies["trial_group"].fillna(studies["study_id"])
     return studies.sort_values("study_id", kind="stable").reset_index(drop=True)
 
@@ -404,6 +437,16 @@ def load_reviews(path: str | Path, domains: set[str], studies: pd.DataFrame | No
     return reviews
 
 
+def empty_vocabulary() -> pd.DataFrame:
+    """A vocabulary table (``code``, ``label``, ``description``) with no rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ("code", "label", "description")})
+
+
 @dataclass(frozen=True)
 class Evidence:
     """Everything one review works from, validated together.
@@ -414,6 +457,9 @@ class Evidence:
         The five input tables.
     background : pandas.DataFrame
         Authoritative evidence about the condition itself (empty when no such file is given).
+    conditions, interventions : pandas.DataFrame
+        The review's condition and intervention vocabularies (``code``, ``label``, ``description``);
+        the interventions do not list the built-in ``no_intervention``.
     """
 
     domains: pd.DataFrame
@@ -422,6 +468,8 @@ class Evidence:
     outcomes: pd.DataFrame
     reviews: pd.DataFrame
     background: pd.DataFrame = field(default_factory=empty_background)
+    conditions: pd.DataFrame = field(default_factory=empty_vocabulary)
+    interventions: pd.DataFrame = field(default_factory=empty_vocabulary)
 
 
 def load_evidence(
@@ -431,6 +479,8 @@ def load_evidence(
     reviews_path=DEFAULT_PATHS["reviews_path"],
     domains_path=DEFAULT_PATHS["domains_path"],
     background_path=DEFAULT_PATHS["background_path"],
+    conditions_path=DEFAULT_PATHS["conditions_path"],
+    interventions_path=DEFAULT_PATHS["interventions_path"],
 ) -> Evidence:
     """Load and cross-validate all input tables, reporting the problems of every file at once.
 
@@ -443,6 +493,9 @@ def load_evidence(
     background_path : str or Path or None
         Optional authoritative background evidence; ``None``, or the default file when it does not
         exist, means none.
+    conditions_path, interventions_path : str or Path
+        The vocabularies of ``studies.csv``'s ``condition`` and ``intervention`` (and of the
+        background evidence's ``condition``).
 
     Returns
     -------
@@ -464,19 +517,25 @@ def load_evidence(
             return None
 
     domains = attempt(load_outcome_domains, resolve_path(domains_path))
+    conditions_file, interventions_file = resolve_path(conditions_path), resolve_path(interventions_path)
+    conditions = attempt(load_conditions, conditions_file)
+    interventions = attempt(load_interventions, interventions_file)
     if domains is None:
         raise combine_errors(errors)
+    # A broken vocabulary file is reported on its own; its column is then only checked for being filled in.
+    condition_codes = None if conditions is None else conditions["code"].tolist()
+    intervention_codes = None if interventions is None else interventions["code"].tolist()
     codes = set(domains["code"])
     claims = attempt(load_claims, resolve_path(claims_path), codes)
-    studies = attempt(load_studies, resolve_path(studies_path))
+    studies = attempt(load_studies, resolve_path(studies_path), condition_codes, intervention_codes,
+                      conditions_file.name, interventions_file.name)
     outcomes = attempt(load_outcomes, resolve_path(outcomes_path), codes, None, studies)
     reviews = attempt(load_reviews, resolve_path(reviews_path), codes, studies)
     background = empty_background()
     if background_path is not None:
         path = resolve_path(background_path)
         if path.exists() or path != resolve_path(DEFAULT_PATHS["background_path"]):
-            background = attempt(load_background, path, codes)
+            background = attempt(load_background, path, codes, condition_codes, conditions_file.name)
     if errors:
         raise combine_errors(errors)
-    return Evidence(domains, claims, studies, outcomes, reviews, background)
-
+    return Evidence(domains, claims, studies, outcomes, reviews, background, conditions, interventions)
