@@ -8,18 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from evidence_review.parameters import DEFAULTS, INPUT_NAMES
 from evidence_review.paths import ARTICLE_ENV, article_under_review, project_root
 
 DATA = project_root() / "data"
-FILES = {
-    "claims_path": "claims.csv",
-    "studies_path": "studies.csv",
-    "outcomes_path": "outcomes.csv",
-    "reviews_path": "reviews.csv",
-    "domains_path": "outcome_domains.csv",
-    "conditions_path": "conditions.csv",
-    "interventions_path": "interventions.csv",
-}
+#: The required inputs of the bundled review, by parameter name: their file names in a data copy.
+FILES = {key: Path(DEFAULTS[key]).name for key in INPUT_NAMES}
 
 
 class DataCopy:

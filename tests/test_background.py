@@ -3,7 +3,7 @@
 import pytest
 
 from evidence_review.background import BACKGROUND_COLUMNS, load_background
-from evidence_review.pipeline import validate_parameters
+from evidence_review.parameters import validate_parameters
 from evidence_review.studies import load_evidence
 from evidence_review.tables import InputError
 

@@ -266,7 +266,7 @@ def test_typo_in_a_papermill_parameter_stops_the_notebook(tmp_path):
 
 
 def test_parameter_paths_start_in_the_current_folder_or_home(tmp_path, monkeypatch):
-    from evidence_review.cli import read_parameters_file
+    from evidence_review.parameters import read_parameters_file
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)

@@ -8,7 +8,9 @@ where signals, processes, the current folder or two complete builds are the poin
 
 from __future__ import annotations
 
+import difflib
 import errno
+import itertools
 import os
 import shutil
 import signal
@@ -24,6 +26,7 @@ from evidence_review import build as build_module
 from evidence_review import outputs
 from evidence_review.build import WORKER_MEMORY, cap_workers, source_cell_number
 from evidence_review.cli import main
+from evidence_review.parameters import DEFAULTS, INPUT_NAMES
 from evidence_review.paths import project_root
 
 ROOT = project_root()
@@ -57,7 +60,12 @@ def user_folder(tmp_path, monkeypatch):
     (home / "photos" / "cat.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     # The same parameters with paths relative to this folder, as the README tells users to write them.
     params = (home / "inputs" / "params.yaml").read_text().replace("_path: ", "_path: inputs/")
-    (home / "params.yaml").write_text(params.replace("_path: inputs/null", "_path: null"))  # null stays null
+    params = params.replace("_path: inputs/null", "_path: null")  # null stays null
+    for key in INPUT_NAMES:  # inputs the example leaves at their bundled defaults: copied too, so all are here
+        if f"\n{key}:" not in params:
+            shutil.copy(ROOT / DEFAULTS[key], home / "inputs" / Path(DEFAULTS[key]).name)
+            params += f"{key}: inputs/{Path(DEFAULTS[key]).name}\n"
+    (home / "params.yaml").write_text(params)
     monkeypatch.chdir(home)
     return home
 
@@ -279,7 +287,12 @@ def two_builds(tmp_path_factory):
     home = tmp_path_factory.mktemp("user")
     shutil.copytree(FICTIONAL, home / "inputs")
     params = (home / "inputs" / "params.yaml").read_text().replace("_path: ", "_path: inputs/")
-    (home / "params.yaml").write_text(params.replace("_path: inputs/null", "_path: null"))  # null stays null
+    params = params.replace("_path: inputs/null", "_path: null")  # null stays null
+    for key in INPUT_NAMES:  # inputs the example leaves at their bundled defaults: copied too, so all are here
+        if f"\n{key}:" not in params:
+            shutil.copy(ROOT / DEFAULTS[key], home / "inputs" / Path(DEFAULTS[key]).name)
+            params += f"{key}: inputs/{Path(DEFAULTS[key]).name}\n"
+    (home / "params.yaml").write_text(params)
     a = marked_folder(home / "out-a", "stale.html")
     (a / "mine.txt").write_text("keep me\n")
     (a / ".staging-999999999" / "claims").mkdir(parents=True)
@@ -300,13 +313,33 @@ def two_builds(tmp_path_factory):
             subprocess.run(["umount", "-l", str(b)], capture_output=True)
 
 
+def first_difference(a: dict, b: dict, names: list, lines: int = 40) -> str:
+    """The start of a unified diff of the first differing file, so that a rare difference can be diagnosed
+    from the test log alone."""
+    if not names:
+        return ""
+    name = names[0]
+    diff = difflib.unified_diff(a[name].decode(errors="replace").splitlines(), b[name].decode(errors="replace").splitlines(),
+                                f"out-a/{name}", f"out-b/{name}", n=1, lineterm="")
+    return "\n".join(line[:300] for line in itertools.islice(diff, lines))
+
+
+def test_first_difference_shows_the_changed_line():
+    a = {Path("x.html"): b"one\ntwo\nthree\n"}
+    b = {Path("x.html"): b"one\nTWO\nthree\n"}
+    text = first_difference(a, b, [Path("x.html")])
+    assert "-two" in text and "+TWO" in text and "out-a/x.html" in text
+    assert first_difference(a, a, []) == ""
+
+
 def test_two_builds_give_identical_bytes(two_builds):
     home, results, mounted, a, b = two_builds
     for out, result in results.items():
         assert result.returncode == 0, f"{out}: {result.stderr[-3000:]}"
     a.pop(Path("mine.txt"))
     assert sorted(a) == sorted(b)
-    assert [name for name in a if a[name] != b[name]] == []
+    differing = [name for name in a if a[name] != b[name]]
+    assert differing == [], f"{differing}; first difference:\n{first_difference(a, b, differing)}"
     assert any(name.suffix == ".ipynb" for name in a) and any(name.suffix == ".html" for name in a)
 
 
@@ -337,7 +370,7 @@ def test_build_into_marked_folder_removes_leftovers_and_stale_pages_only(two_bui
 
 def test_manifest_lists_exactly_what_the_build_plans_to_write(two_builds, monkeypatch):
     from evidence_review.build import planned_entries
-    from evidence_review.cli import read_parameters_file
+    from evidence_review.parameters import read_parameters_file
     from evidence_review.pipeline import prepare_review
 
     home, _, _, _, b = two_builds

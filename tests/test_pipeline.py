@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from evidence_review.pipeline import apply_filters, prepare_review, validate_parameters
+from evidence_review.parameters import validate_parameters
+from evidence_review.pipeline import apply_filters, prepare_review
 from evidence_review.studies import load_evidence
 from evidence_review.tables import InputError
 from evidence_review.vocab import DESIGNS
@@ -156,24 +157,3 @@ def test_notebooks_with_their_own_parameters_check_them_too():
         check_notebook_names({"article_path": "a.txt", "draft_ouput": "x.csv"}, ["article_path", "draft_output"])
     assert str(err.value).endswith("column 'draft_ouput': unknown parameter (did you mean draft_output?); "
                                    "valid parameters: article_path, draft_output")
-
-
-def test_notebooks_declare_every_parameter_the_build_passes(tmp_path):
-    """papermill only warns about a parameter a notebook lacks; the build must never pass one."""
-    import json
-
-    from evidence_review.build import CLAIM_NOTEBOOK, NOTEBOOKS, notebook_parameters
-    from evidence_review.paths import project_root
-    from evidence_review.pipeline import PARAMETER_NAMES, prepare_review
-
-    review = prepare_review(min_year=2000, min_n=10, designs=["rct"], scorecard_path=None)
-    passed = set(notebook_parameters(review, project_root())) | {"claim_id"}
-    for name in (*NOTEBOOKS, CLAIM_NOTEBOOK):
-        cells = json.loads((project_root() / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
-        source = "".join(next(c for c in cells if "parameters" in c["metadata"].get("tags", []))["source"])
-        namespace: dict = {}
-        exec(source, namespace)
-        declared = {k for k in namespace if not k.startswith("__")}
-        expected = passed if name == CLAIM_NOTEBOOK else passed - {"claim_id"}
-        assert expected <= declared, f"{name} lacks {sorted(expected - declared)}"
-        assert declared <= set(PARAMETER_NAMES), f"{name} declares {sorted(declared - set(PARAMETER_NAMES))}"

@@ -12,7 +12,7 @@ from evidence_review.claims import load_conditions, load_interventions
 from evidence_review.drafting import TopicWords, draft_claims, is_health_claim, load_topic_words, propose_claim_type, topic_words
 from evidence_review.grading import grade_certainty
 from evidence_review.linking import link_background, link_claims
-from evidence_review.pipeline import validate_parameters
+from evidence_review.parameters import validate_parameters
 from evidence_review.site import topic_methods_text
 from evidence_review.studies import load_evidence
 from evidence_review.summary import plain_sentence
@@ -103,16 +103,17 @@ def test_background_condition_is_checked_against_the_conditions_file(data_copy, 
 # --- the parameters -------------------------------------------------------------------------------
 
 def test_target_condition_must_be_a_code_of_the_conditions_file(data_copy):
+    from evidence_review.pipeline import prepare_review
+
+    data_copy.set("outcomes.csv", 0, "sd_int", "-1")
     with pytest.raises(InputError) as err:
-        validate_parameters("params.yaml", **data_copy.params, output_dir=str(data_copy.folder / "out"),
-                            target_condition="tinnitus", population_label="  ")
+        prepare_review("params.yaml", **data_copy.params, target_condition="m s")
     text = str(err.value)
-    assert ("column 'target_condition': target_condition 'tinnitus' is not a condition code of conditions.csv; "
+    assert ("column 'target_condition': target_condition 'm s' is not a code of the conditions file (did you mean ms?); "
             "valid codes: ms, other") in text
-    assert "column 'population_label': population_label must be a non-empty text" in text
-    p = validate_parameters("params.yaml", **data_copy.params, output_dir=str(data_copy.folder / "out"),
-                            target_condition="other", population_label="people without MS")
-    assert (p.target_condition, p.population_label) == ("other", "people without MS")
+    assert "outcomes.csv: row 2, column 'sd_int'" in text  # with the data's problems, all at once
+    with pytest.raises(InputError, match="column 'population_label': population_label must be a non-empty text"):
+        validate_parameters("params.yaml", **data_copy.params, population_label="  ")
 
 
 def test_the_target_condition_decides_what_is_direct(data_copy):

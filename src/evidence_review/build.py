@@ -37,7 +37,6 @@ from .outputs import LOCK_NAME, MANIFEST, MARKER, signals_ignored, swap_into_pla
 from .paths import BASE_ENV, project_root
 from .site import CLAIM_ROOT, NOTEBOOK_TITLES, apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
 from .tables import InputError, Problem, combine_errors
-from .vocab import DESIGNS
 
 __all__ = [
     "NOTEBOOKS",
@@ -609,11 +608,7 @@ def paths_base(inputs, cwd: Path, project: Path) -> Path:
 
 
 def notebook_parameters(review, base: Path) -> dict:
-    """The parameters every build notebook receives: input paths relative to ``base``, no output.
-
-    Relative paths keep the user's folder names out of reports that get shared, and make two
-    builds of the same inputs byte-identical wherever they write. The notebooks do not write
-    anything, so they are not told the output folder.
+    """The parameters every build notebook receives (see :func:`evidence_review.parameters.notebook_parameters`).
 
     Parameters
     ----------
@@ -625,23 +620,9 @@ def notebook_parameters(review, base: Path) -> dict:
     -------
     dict
     """
-    p = review.params
+    from .parameters import notebook_parameters as parameters_for_notebooks
 
-    def rel(path):
-        return os.path.relpath(path, base) if path is not None else None
-
-    resolved = {k: rel(getattr(p, k)) for k in ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path",
-                                                "conditions_path", "interventions_path")}
-    resolved.update(pooling_method=p.pooling_method, title=p.title, scorecard_path=rel(p.scorecard_path),
-                    target_condition=p.target_condition, population_label=p.population_label,
-                    # None (no background evidence) is passed on too, so notebooks do not fall back to the default file.
-                    background_path=rel(p.background_path))
-    if p.designs != tuple(DESIGNS):
-        resolved["designs"] = list(p.designs)
-    for key in ("min_year", "min_n"):
-        if getattr(p, key) is not None:
-            resolved[key] = getattr(p, key)
-    return resolved
+    return parameters_for_notebooks(review.params, base)
 
 
 def build_review(
@@ -706,8 +687,7 @@ def build_review(
     all_ids = review.evidence.claims["claim_id"].tolist()
     claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
     p = review.params
-    inputs = [p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.conditions_path,
-              p.interventions_path, p.scorecard_path, p.background_path]
+    inputs = p.input_files()
     output = check_output_folder(p.output_dir, inputs, project=project_root(), cwd=base, source=output_source or source)
     timings["validate"] = time.perf_counter() - t0
     created = not output.exists()
@@ -735,17 +715,21 @@ def build_review(
 
 def _output_refusal(params: dict, base: Path, source: str) -> InputError | None:
     """The refusal of the output folder when the other parameters are invalid, if any."""
-    from .paths import DEFAULT_PATHS, resolve_path
+    from .parameters import INPUT, OPTIONAL_INPUT, PARAMETERS, default_path
+    from .paths import resolve_path
 
-    output = params.get("output_dir", DEFAULT_PATHS["output_dir"])
-    if not isinstance(output, str) or not output.strip():
+    def given_path(name):
+        value = params.get(name)
+        if name not in params:
+            return default_path(name)
+        return resolve_path(value) if isinstance(value, str) and value.strip() and "\0" not in value else None
+
+    output = given_path("output_dir")
+    if output is None:
         return None  # reported by the parameter checks
-    inputs = [resolve_path(params.get(k, DEFAULT_PATHS[k])) for k in ("claims_path", "studies_path", "outcomes_path",
-                                                                       "reviews_path", "domains_path", "conditions_path",
-                                                                       "interventions_path", "scorecard_path")
-              if isinstance(params.get(k, DEFAULT_PATHS[k]), str) and params.get(k, DEFAULT_PATHS[k])]
+    inputs = [given_path(p.name) for p in PARAMETERS if p.kind in (INPUT, OPTIONAL_INPUT)]
     try:
-        check_output_folder(resolve_path(output), inputs, project=project_root(), cwd=base, source=source)
+        check_output_folder(output, [i for i in inputs if i is not None], project=project_root(), cwd=base, source=source)
     except InputError as exc:
         return exc
     return None

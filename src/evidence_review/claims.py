@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .tables import InputError, Problem, read_table, shown_value, spreadsheet_row, validate_table
+from .tables import InputError, Problem, read_table, spreadsheet_row, validate_table
 from .vocab import CLAIM_TYPES, EXPECTED_DIRECTIONS, WORDING_STRENGTHS
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "vocabulary_column",
     "load_conditions",
     "load_interventions",
-    "target_condition_problem",
     "claims_schema",
     "load_outcome_domains",
     "load_claims",
@@ -197,30 +196,6 @@ def load_interventions(path: str | Path) -> pd.DataFrame:
         On a missing file, a duplicate, empty, malformed or built-in code, or an empty label.
     """
     return validate_table(read_table(path), INTERVENTIONS_SCHEMA, str(path))
-
-
-def target_condition_problem(value, conditions: pd.DataFrame, source: str = "conditions file") -> Problem | None:
-    """The problem with a ``target_condition`` parameter, if any: it must be a code of the conditions file.
-
-    Parameters
-    ----------
-    value : object
-        The parameter as given.
-    conditions : pandas.DataFrame
-        :func:`load_conditions` output.
-    source : str
-        The conditions file, named in the message.
-
-    Returns
-    -------
-    Problem or None
-        Names the parameter, the value and the valid codes.
-    """
-    codes = conditions["code"].tolist()
-    if isinstance(value, str) and value in codes:
-        return None
-    return Problem(f"target_condition {shown_value(value)} is not a condition code of {source}; "
-                   f"valid codes: {', '.join(codes)}", column="target_condition")
 
 
 def _domain_entries(value: object) -> list[tuple[str, bool]]:

@@ -9,123 +9,9 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from .parameters import read_parameters_file
+
 __all__ = ["main", "read_parameters_file"]
-
-_PATH_KEYS = ("claims_path", "studies_path", "outcomes_path", "reviews_path", "domains_path", "conditions_path",
-              "interventions_path", "scorecard_path", "background_path", "output_dir")
-
-
-#: A parameters file is a dozen short lines; anything far larger is not one.
-MAX_PARAMETERS_BYTES = 64 * 1024
-#: Parameters are values or lists of values; deeper nesting is not a parameters file (and would
-#: exhaust the YAML composer's recursion).
-MAX_PARAMETERS_DEPTH = 10
-
-
-def _refusing_loader():
-    """A safe YAML loader that refuses anchors, aliases and deep nesting.
-
-    Parameters never need them, and aliases are how a tiny file expands into a gigantic value (the
-    "billion laughs" bomb) or into a value that contains itself.
-    """
-    import yaml
-
-    class PlainSafeLoader(yaml.SafeLoader):
-        depth = 0
-
-        def construct_mapping(self, node, deep=False):
-            seen = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if isinstance(key, str) and key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"'{key[:60]}' is given twice; keep one", key_node.start_mark)
-                if isinstance(key, str):
-                    seen.add(key)
-            return super().construct_mapping(node, deep=deep)
-
-        def compose_node(self, parent, index):
-            event = self.peek_event()
-            if self.check_event(yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-                raise yaml.composer.ComposerError(
-                    None, None, "YAML anchors and aliases (&name, *name) are not accepted in a parameters file; "
-                    "write each value out", event.start_mark)
-            if self.depth >= MAX_PARAMETERS_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"values nested more than {MAX_PARAMETERS_DEPTH} levels deep", event.start_mark)
-            self.depth += 1
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self.depth -= 1
-
-    return PlainSafeLoader
-
-
-def read_parameters_file(path: str | Path) -> dict:
-    """Read a papermill-style YAML parameters file; relative paths are taken from the current folder.
-
-    Only plain YAML is accepted: one mapping of names to values, at most
-    :data:`MAX_PARAMETERS_BYTES` bytes and :data:`MAX_PARAMETERS_DEPTH` levels of nesting, no tags
-    beyond YAML's own and no anchors or aliases, so a small file can never expand into a huge or
-    self-containing value.
-
-    Parameters
-    ----------
-    path : str or Path
-
-    Returns
-    -------
-    dict
-
-    Raises
-    ------
-    evidence_review.tables.InputError
-        If the file is missing, too large, not YAML, uses anchors/aliases or is not a mapping of names
-        to values. Messages quote at most a bounded part of any value.
-    """
-    import yaml
-
-    from .tables import InputError, Problem, shown, shown_value
-
-    path = Path(path)
-    source = shown(path, 300)
-    try:
-        if not path.is_file():
-            raise InputError(source, [Problem("parameters file not found")])
-        size = path.stat().st_size
-        if size > MAX_PARAMETERS_BYTES:
-            raise InputError(source, [Problem(f"the file is {size} bytes; a parameters file is at most {MAX_PARAMETERS_BYTES} bytes")])
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        problem = "not UTF-8 text; save the file as UTF-8" if isinstance(exc, UnicodeDecodeError) else f"cannot be read: {shown(exc, 200)}"
-        raise InputError(source, [Problem(problem)]) from None
-    try:
-        data = yaml.load(text, Loader=_refusing_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        what = getattr(exc, "problem", None) or exc
-        raise InputError(source, [Problem(f"not a valid YAML file: {where}{shown(what, 300)}")]) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InputError(source, [Problem(f"expected a mapping such as 'studies_path: my/studies.csv', got {shown_value(data)}")])
-    bad_keys = [k for k in data if not isinstance(k, str)]
-    if bad_keys:
-        raise InputError(source, [Problem(f"parameter names must be text, got {shown_value(k)}") for k in bad_keys])
-    return {k: _from_current_folder(v) if k in _PATH_KEYS else v for k, v in data.items()}
-
-
-def _from_current_folder(value):
-    """A path parameter as the user meant it: ``~`` is their home, a relative path starts in the current folder."""
-    if not isinstance(value, str) or not value or "\0" in value:
-        return value  # validated (and reported) with the other parameters
-    path = Path(value).expanduser()
-    return str(path if path.is_absolute() else Path.cwd() / path)
-
 
 _EPILOG = """\
 exit codes: 0 done; 1 a notebook failed, the output cannot be written (read-only, disk full) or
@@ -250,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         print("The previous reports are unchanged.", file=sys.stderr)
         return 1
     except OSError as exc:
-        from .paths import DEFAULT_PATHS, resolve_path
+        from .parameters import default_path
 
-        where = output or resolve_path(DEFAULT_PATHS["output_dir"])
+        where = output or default_path("output_dir")
         print(f"error: {_os_error_sentence(exc, where)} The previous reports are unchanged.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

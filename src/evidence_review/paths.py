@@ -1,10 +1,11 @@
-"""Where the project's bundled data and outputs live.
+"""Where the project is, and the folder relative paths are taken from.
 
 papermill runs a notebook in the caller's working directory while nbval runs it in the notebook's
 folder, so relative paths are always resolved against one place: the project root, unless the
 build says otherwise. The build runs its notebooks with ``EVIDENCE_REVIEW_BASE`` set to the
 folder the user ran it in and passes paths relative to that folder, so that no absolute local
-path ends up in the reports.
+path ends up in the reports. The whole rule for parameters is stated once, in
+:mod:`evidence_review.parameters`; the default paths are declared there too.
 """
 
 from __future__ import annotations
@@ -12,26 +13,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["project_root", "resolve_path", "base_folder", "DEFAULT_PATHS", "BASE_ENV", "ARTICLE_ENV",
-           "article_under_review"]
+__all__ = ["project_root", "resolve_path", "base_folder", "BASE_ENV", "ARTICLE_ENV", "article_under_review"]
 
 #: Environment variable naming the folder relative paths are taken from (default: the project root).
 BASE_ENV = "EVIDENCE_REVIEW_BASE"
-
-#: Default inputs and outputs, relative to the project root.
-DEFAULT_PATHS = {
-    "claims_path": "data/claims.csv",
-    "studies_path": "data/studies.csv",
-    "outcomes_path": "data/outcomes.csv",
-    "reviews_path": "data/reviews.csv",
-    "domains_path": "data/outcome_domains.csv",
-    "conditions_path": "data/conditions.csv",
-    "interventions_path": "data/interventions.csv",
-    "background_path": "data/background_evidence.csv",
-    "scorecard_path": "data/scorecard.csv",
-    "output_dir": "reports",
-}
-
 
 #: The article under review is an input its user supplies, never part of the project: the checks that need
 #: the real text (key phrases quoted from it, the drafting recall) read its path from this variable.

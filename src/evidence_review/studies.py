@@ -21,7 +21,8 @@ from .claims import (
     slug_column,
     vocabulary_column,
 )
-from .paths import DEFAULT_PATHS, resolve_path
+from .parameters import DEFAULTS, unknown_target_condition
+from .paths import resolve_path
 from .tables import InputError, Problem, combine_errors, read_table, shown, spreadsheet_row, validate_table
 from .vocab import (
     BASES,
@@ -473,14 +474,16 @@ class Evidence:
 
 
 def load_evidence(
-    claims_path=DEFAULT_PATHS["claims_path"],
-    studies_path=DEFAULT_PATHS["studies_path"],
-    outcomes_path=DEFAULT_PATHS["outcomes_path"],
-    reviews_path=DEFAULT_PATHS["reviews_path"],
-    domains_path=DEFAULT_PATHS["domains_path"],
-    background_path=DEFAULT_PATHS["background_path"],
-    conditions_path=DEFAULT_PATHS["conditions_path"],
-    interventions_path=DEFAULT_PATHS["interventions_path"],
+    claims_path=DEFAULTS["claims_path"],
+    studies_path=DEFAULTS["studies_path"],
+    outcomes_path=DEFAULTS["outcomes_path"],
+    reviews_path=DEFAULTS["reviews_path"],
+    domains_path=DEFAULTS["domains_path"],
+    background_path=DEFAULTS["background_path"],
+    conditions_path=DEFAULTS["conditions_path"],
+    interventions_path=DEFAULTS["interventions_path"],
+    target_condition: str | None = None,
+    parameters_source: str = "parameters",
 ) -> Evidence:
     """Load and cross-validate all input tables, reporting the problems of every file at once.
 
@@ -496,6 +499,10 @@ def load_evidence(
     conditions_path, interventions_path : str or Path
         The vocabularies of ``studies.csv``'s ``condition`` and ``intervention`` (and of the
         background evidence's ``condition``).
+    target_condition : str, optional
+        The ``target_condition`` parameter: when given, it must be a code of the conditions file.
+    parameters_source : str
+        Where the parameters came from, named in that problem.
 
     Returns
     -------
@@ -524,6 +531,10 @@ def load_evidence(
         raise combine_errors(errors)
     # A broken vocabulary file is reported on its own; its column is then only checked for being filled in.
     condition_codes = None if conditions is None else conditions["code"].tolist()
+    if condition_codes is not None and target_condition is not None:
+        problem = unknown_target_condition(target_condition, condition_codes, parameters_source)
+        if problem:
+            errors.append(problem)
     intervention_codes = None if interventions is None else interventions["code"].tolist()
     codes = set(domains["code"])
     claims = attempt(load_claims, resolve_path(claims_path), codes)
@@ -534,7 +545,7 @@ def load_evidence(
     background = empty_background()
     if background_path is not None:
         path = resolve_path(background_path)
-        if path.exists() or path != resolve_path(DEFAULT_PATHS["background_path"]):
+        if path.exists() or path != resolve_path(DEFAULTS["background_path"]):
             background = attempt(load_background, path, codes, condition_codes, conditions_file.name)
     if errors:
         raise combine_errors(errors)
