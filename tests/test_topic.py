@@ -258,3 +258,11 @@ def test_topic_words_come_from_the_vocabulary_labels_and_the_word_list(tmp_path)
     assert topic_words(conditions, interventions, listed) == TopicWords(("tinnitus", "ringing in the ears"), ("Humming", "hum"))
     with pytest.raises(InputError, match=r"row 2, column 'kind': kind must be one of condition, intervention"):
         load_topic_words(write(tmp_path, "bad.csv", "word,kind\nbuzz,symptom\n"))
+
+
+def test_counts_chart_labels_interventions_from_the_vocabulary():
+    studies = pd.DataFrame({"intervention": ["humming"] * 3 + ["singing"] * 2 + ["no_intervention"]})
+    ax = charts.plot_counts(studies, "intervention", "By intervention", labels={"humming": "Humming", "singing": "Singing"})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["No intervention (observational)", "Singing", "Humming"]
+    assert "most common: Humming 3, Singing 2" in ax.description
+    charts.plt.close("all")
