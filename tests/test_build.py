@@ -167,8 +167,9 @@ def test_fictional_second_article_builds_by_parameters_alone(tmp_path, monkeypat
 
 #: Words that name the bundled review's topic: "MS" as a word (case-sensitive), the rest in any case.
 BUNDLED_TOPIC_WORDS = (re.compile(r"\bMS\b"), re.compile(r"multiple sclerosis|massage", re.IGNORECASE))
-#: What a reader or a reuser of a build gets: pages (HTML text, alt text), tables, JSON, citations.
-PUBLISHED_SUFFIXES = (".html", ".csv", ".json", ".bib", ".ris", ".md")
+#: What a reader or a reuser of a build gets: pages (HTML text, alt text), tables, JSON, citations, the
+#: executed notebooks.
+PUBLISHED_SUFFIXES = (".html", ".csv", ".json", ".bib", ".ris", ".md", ".ipynb")
 
 
 def topic_words_found(folder: Path, patterns) -> list[str]:

@@ -133,7 +133,7 @@ def export_html(notebook_path: Path, html_path: Path, title: str, root: str = ""
     import nbformat
     from nbconvert import HTMLExporter
 
-    nb = without_default_parameters(nbformat.read(notebook_path, as_version=4))
+    nb = nbformat.read(notebook_path, as_version=4)
     nb.metadata["title"] = title
     exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
@@ -259,11 +259,12 @@ def _tidy_notebook(path: Path, strip_run_metadata: bool = False) -> None:
     so a refresh changes only real outputs and two builds give the same bytes.
 
     papermill gives the cell it injects a random id, which the HTML export copies; it gets a
-    fixed one, so a build is byte-identical to the next.
+    fixed one, so a build is byte-identical to the next. A notebook given parameters keeps only
+    the cell of the values it ran with (:func:`without_default_parameters`).
     """
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
+    nb = without_default_parameters(nbformat.read(path, as_version=4))
     if strip_run_metadata:
         nb.metadata.pop("papermill", None)
         for cell in nb.cells:
