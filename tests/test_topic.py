@@ -7,7 +7,7 @@ import pytest
 from engine_helpers import claim, rct, trials
 
 from evidence_review import charts, report
-from evidence_review.build import without_default_parameters
+from evidence_review.notebook_runner import without_default_parameters
 from evidence_review.claims import load_conditions, load_interventions
 from evidence_review.drafting import TopicWords, draft_claims, is_health_claim, load_topic_words, propose_claim_type, topic_words
 from evidence_review.grading import grade_certainty

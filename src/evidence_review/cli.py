@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         holds the output folder; 2 on bad input or a refused output folder; 130 when interrupted
         (Ctrl-C, SIGTERM or SIGHUP).
     """
-    from .build import WORKER_MEMORY, BuildError, build_review
+    from .build import build_review
+    from .notebook_runner import WORKER_MEMORY, BuildError
     from .outputs import OutputBusy
     from .tables import InputError, Problem
 
