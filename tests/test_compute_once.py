@@ -157,7 +157,8 @@ def test_tidy_shows_only_the_shown_parameters():
 
     nb = _executed_notebook('# Parameters\ntitle = "T"\nresults_path = "reports/.staging-1/.computed-review"\n')
     _tidy_notebook(nb, shown_parameters={"title": "T"})
-    assert nb.cells[1].source == translate_parameters(KERNEL_NAME, "python", {"title": "T"}, "Parameters")
+    # The defaults' cell goes too: the notebook shows only what it ran with.
+    assert [c.source for c in nb.cells] == [translate_parameters(KERNEL_NAME, "python", {"title": "T"}, "Parameters"), "1 + 1"]
     assert "results_path" not in nbformat.writes(nb)
     nb = _executed_notebook('# Parameters\nresults_path = "x"\n')
     _tidy_notebook(nb, shown_parameters={})

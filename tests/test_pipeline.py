@@ -139,7 +139,7 @@ def test_filters_that_leave_no_evidence_give_a_review_that_says_so(filters, says
     assert set(syn.verdicts.loc[syn.verdicts["claim_id"].isin(about_intervention), "verdict"]) <= {"no_evidence", "not_testable"}
     study_trials = syn.trials.loc[syn.trials["evidence_kind"] == "study"]
     assert study_trials.empty and syn.trials["controlled"].dtype == bool  # typed even when empty
-    assert charts.evidence_column(study_trials).empty
+    assert charts.evidence_column(study_trials, "MS").empty
     assert empty_review_note(review).startswith(says)
 
 

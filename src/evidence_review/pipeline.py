@@ -97,7 +97,8 @@ class Review:
         """The engine's output (see :func:`evidence_review.engine.synthesise`)."""
         ev = self.evidence
         return synthesise(ev.claims, ev.outcomes, ev.studies, method=self.params.pooling_method, reviews=ev.reviews,
-                          background=ev.background)
+                          background=ev.background, target_condition=self.params.target_condition,
+                          population_label=self.params.population_label)
 
     @property
     def claim(self) -> pd.Series:
@@ -129,7 +130,8 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
     """
     p = validate_parameters(source, **params)
     evidence = load_evidence(p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.background_path,
-                             conditions_path=p.conditions_path, interventions_path=p.interventions_path)
+                             conditions_path=p.conditions_path, interventions_path=p.interventions_path,
+                             target_condition=p.target_condition, parameters_source=source)
     if require_claim:
         _check_claim(p.claim_id, evidence.claims, source)
     scorecard = None
