@@ -68,7 +68,7 @@ def one(n_claims: int, n_outcomes: int) -> dict:
     stages = _timed_stages(engine)
     base = peak_rss_mib()
     t0, c0 = time.perf_counter(), time.process_time()
-    result = engine.synthesise(claims, outcomes, studies, rationale=False)
+    result = engine.synthesise(claims, outcomes, studies, rationale=False, target_condition="ms", population_label="people with MS")
     engine_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     engine_peak = peak_rss_mib()
     t0 = time.perf_counter()

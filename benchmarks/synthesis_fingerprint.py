@@ -59,14 +59,17 @@ def main() -> None:
     from _common import synthetic_evidence
 
     from evidence_review.engine import synthesise
+    from evidence_review.parameters import DEFAULTS
     from evidence_review.studies import load_evidence
 
     ev = load_evidence()
+    # The bundled review's population (its parameters' defaults); the synthetic data use the same codes.
+    population = {"target_condition": DEFAULTS["target_condition"], "population_label": DEFAULTS["population_label"]}
     runs = {f"bundled {m}": lambda m=m: synthesise(ev.claims, ev.outcomes, ev.studies, method=m, reviews=ev.reviews,
-                                                  background=ev.background) for m in ("dl", "pm")}
+                                                  background=ev.background, **population) for m in ("dl", "pm")}
     claims, studies, outcomes = synthetic_evidence(1000, args.synthetic_rows)
-    runs["synthetic, rationale"] = lambda: synthesise(claims, outcomes, studies)
-    runs["synthetic, no rationale"] = lambda: synthesise(claims, outcomes, studies, rationale=False)
+    runs["synthetic, rationale"] = lambda: synthesise(claims, outcomes, studies, **population)
+    runs["synthetic, no rationale"] = lambda: synthesise(claims, outcomes, studies, rationale=False, **population)
     total = hashlib.sha256()
     for label, run in runs.items():
         result = run()

@@ -6,7 +6,10 @@ import pandas as pd
 
 from evidence_review.linking import agreement
 
-TRIAL_COLUMNS = ["direction", "participants", "design", "comparator", "rob_overall", "directness", "ms_population"]
+#: How the rule tests name the population under review (the bundled review's population_label).
+POPULATION = "people with MS"
+
+TRIAL_COLUMNS = ["direction", "participants", "design", "comparator", "rob_overall", "directness", "target_population"]
 
 
 def rct(direction="benefit", n=300, comparator="sham", rob="low", directness="direct", ms=True, design="rct"):

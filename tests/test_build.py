@@ -1,5 +1,8 @@
 """The build command: bad input changes nothing, output is escaped, atomic and deterministic."""
 
+import re
+from pathlib import Path
+
 import nbformat
 import pytest
 
@@ -153,3 +156,39 @@ def test_fictional_second_article_builds_by_parameters_alone(tmp_path, monkeypat
     effects = (out / "04_effects.html").read_text()
     assert "pooled: random effects (DL)" in effects  # three fictional trials report means and SDs
     assert not (out / "claims" / "fatigue.html").exists()
+    assert not topic_words_found(out, BUNDLED_TOPIC_WORDS), "the bundled review's topic leaks into another topic's pages"
+    # Its own labels are there instead: the population label, the condition label, the intervention label.
+    assert "No direct controlled studies in people with tinnitus" in (out / "verdicts.csv").read_text()
+    assert "not people with tinnitus" in (out / "claims" / "faster-sleep.html").read_text()
+    assert "direct evidence (people with tinnitus) first" in (out / "studies.html").read_text()
+    assert "<td>Humming vs Sham</td>" in (out / "studies.html").read_text()
+    assert "<td>Singing vs Usual care</td>" in (out / "studies.html").read_text()
+    assert "in tinnitus, and indirect evidence" in summary  # the evidence map's alt text
+    assert "when the population has tinnitus" in (out / "methods.html").read_text()
+
+
+#: Words that name the bundled review's topic: "MS" as a word (case-sensitive), the rest in any case.
+BUNDLED_TOPIC_WORDS = (re.compile(r"\bMS\b"), re.compile(r"multiple sclerosis|massage", re.IGNORECASE))
+#: What a reader or a reuser of a build gets: pages (HTML text, alt text), tables, JSON, citations, the
+#: executed notebooks.
+PUBLISHED_SUFFIXES = (".html", ".csv", ".json", ".bib", ".ris", ".md", ".ipynb")
+
+
+def topic_words_found(folder: Path, patterns) -> list[str]:
+    """Every ``file: word`` of a built review that matches one of ``patterns``."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if path.suffix in PUBLISHED_SUFFIXES:
+            text = path.read_text(encoding="utf-8")
+            found += [f"{path.relative_to(folder)}: {m.group(0)}" for pattern in patterns for m in pattern.finditer(text)]
+    return found
+
+
+def test_topic_word_scan_finds_the_bundled_topic(tmp_path):
+    """The scan the fictional build must pass does find the bundled review's words, and only as words."""
+    (tmp_path / "a.html").write_text('<img alt="Randomised, MS"> <p>Massage helps</p>', encoding="utf-8")
+    (tmp_path / "b.csv").write_text("id,reason\nx,not people with Multiple Sclerosis\n", encoding="utf-8")
+    (tmp_path / "c.json").write_text('{"ms": "300 ms", "items": "MSc"}', encoding="utf-8")
+    (tmp_path / "d.png").write_bytes(b"MS massage")
+    assert topic_words_found(tmp_path, BUNDLED_TOPIC_WORDS) == [
+        "a.html: MS", "a.html: Massage", "b.csv: Multiple Sclerosis"]

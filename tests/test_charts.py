@@ -66,7 +66,7 @@ def test_min_font_is_at_least_10_px_at_the_notebook_dpi():
 
 
 def test_evidence_map_colours_each_cell_by_its_own_trials_with_a_size_key():
-    ax = charts.plot_evidence_map(VERDICTS, TRIALS, CLAIMS)
+    ax = charts.plot_evidence_map(VERDICTS, TRIALS, CLAIMS, population="MS")
     assert_readable(ax)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0] == "1. Massage eases pain in people with MS…" and labels[2] == "3. Nothing studied this"
@@ -87,7 +87,7 @@ def test_cell_direction_needs_three_quarters_agreement():
 
 
 def test_direction_panels_share_one_scale_and_use_hatches():
-    fig = charts.plot_support_by_claim(TRIALS, CLAIMS)
+    fig = charts.plot_support_by_claim(TRIALS, CLAIMS, population="MS")
     axes = fig.axes
     assert len({ax.get_xlim() for ax in axes}) == 1
     hatches = {p.get_hatch() for ax in axes for p in ax.patches}
@@ -173,7 +173,7 @@ def test_every_chart_describes_itself(review):
     syn = review.synthesis
     made = [charts.plot_claims_by_section(review.evidence.claims),
             charts.plot_counts(review.evidence.studies, "design", "By design"),
-            charts.plot_evidence_map(syn.verdicts, syn.trials, review.evidence.claims)]
+            charts.plot_evidence_map(syn.verdicts, syn.trials, review.evidence.claims, population="MS")]
     for chart in made:
         text = charts.description(chart)
         assert text != "Chart." and len(text) > 40

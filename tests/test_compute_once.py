@@ -157,7 +157,8 @@ def test_tidy_shows_only_the_shown_parameters():
 
     nb = _executed_notebook('# Parameters\ntitle = "T"\nresults_path = "reports/.staging-1/.computed-review"\n')
     _tidy_notebook(nb, shown_parameters={"title": "T"})
-    assert nb.cells[1].source == translate_parameters(KERNEL_NAME, "python", {"title": "T"}, "Parameters")
+    # The defaults' cell goes too: the notebook shows only what it ran with.
+    assert [c.source for c in nb.cells] == [translate_parameters(KERNEL_NAME, "python", {"title": "T"}, "Parameters"), "1 + 1"]
     assert "results_path" not in nbformat.writes(nb)
     nb = _executed_notebook('# Parameters\nresults_path = "x"\n')
     _tidy_notebook(nb, shown_parameters={})
@@ -191,3 +192,21 @@ def test_build_notebooks_read_the_results_file(tmp_path, monkeypatch, capsys):
     assert code == 1
     assert "the results file was not written by this build" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_worker_kernel_hands_out_one_client_checked_ready_once(monkeypatch):
+    """The reset and papermill share the worker's client; only its first use waits for the kernel."""
+    from jupyter_client.blocking import BlockingKernelClient
+
+    from evidence_review import notebook_runner
+
+    checks = []
+    monkeypatch.setattr(BlockingKernelClient, "wait_for_ready", lambda self, timeout=None: checks.append(timeout))
+    km = notebook_runner._kernel_manager(one_client=True)
+    first, second = km.client(), km.client()
+    assert first is second
+    first.wait_for_ready(timeout=5)
+    second.wait_for_ready(timeout=5)
+    assert checks == [5]
+    plain = notebook_runner._kernel_manager()
+    assert plain.client() is not plain.client()

@@ -46,7 +46,7 @@ def chosen():
     )
     outcomes = _with(outcomes, instrument=["VAS", "NRS", "NRS", "NRS", "NRS", "NRS", "NRS", "NRS"],
                      timepoint=["post", "8-wk follow-up", "post-intervention", "post", "post", "post", "post", "post"])
-    links = link_claims(claims, outcomes, studies)
+    links = link_claims(claims, outcomes, studies, target_condition="ms", population_label="people with MS")
     return links, outcomes, trial_effects(links, outcomes).set_index("trial_group")
 
 
@@ -114,7 +114,7 @@ def test_published_meta_analysis_for_single_outcome_claims_in_ms_only():
         "estimate": [0.9, 0.3, 0.5], "ci_low": [0.5, 0.1, 0.2], "ci_high": [1.3, 0.5, 0.8], "i2": [np.nan] * 3,
         "n_studies": pd.array([20, 4, 6], dtype="Int64"),
     })
-    chosen = published_for_claims(claims, reviews, studies)
+    chosen = published_for_claims(claims, reviews, studies, target_condition="ms")
     assert list(chosen["claim_id"]) == ["pain"] and chosen.loc[0, "review_id"] == "ms2"  # most studies among MS reviews
 
 

@@ -92,7 +92,7 @@ def small():
                          "population": "adults with MS", "condition": "ms", "outcome_domain": "heat",
                          "statement": "Heat can make symptoms worse for a while.", "direction": "harm", "measure": None,
                          "value": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": pd.NA, "notes": None}
-    return synthesise(claims, outcomes, studies, reviews=reviews, background=background)
+    return synthesise(claims, outcomes, studies, reviews=reviews, background=background, target_condition="ms", population_label="people with MS")
 
 
 def test_synthesis_is_frozen_with_the_promised_tables(small):
@@ -141,7 +141,7 @@ def test_background_evidence_is_linked_and_worded_as_association(small):
 @pytest.fixture(scope="module")
 def bundled():
     ev = load_evidence()
-    return ev, synthesise(ev.claims, ev.outcomes, ev.studies, reviews=ev.reviews, background=ev.background)
+    return ev, synthesise(ev.claims, ev.outcomes, ev.studies, reviews=ev.reviews, background=ev.background, target_condition="ms", population_label="people with MS")
 
 
 def test_background_claims_link_only_to_observational_studies_or_sources(bundled):

@@ -70,15 +70,15 @@ def test_scorecard_loads_and_rejects_unknown_rating(tmp_path):
                                             ("not_testable", "advice or opinion")])
 def test_plain_sentence(verdict, words):
     row = pd.Series({"verdict": verdict, "certainty": "low", "basis_trials_agreeing": 3, "basis_trials_disagreeing": 1, "trials": 4})
-    assert words in plain_sentence(row)
+    assert words in plain_sentence(row, "people with MS")
 
 
 def test_plain_sentence_background_and_singular():
     row = pd.Series({"verdict": "supported", "certainty": "low", "basis_trials_agreeing": 1, "basis_trials_disagreeing": 0,
                      "trials": 1, "claim_type": "background"})
-    assert plain_sentence(row).startswith("Studies of people with MS mostly back this (1 of 1)")
+    assert plain_sentence(row, "people with MS").startswith("Studies of people with MS mostly back this (1 of 1)")
     row["verdict"] = "insufficient"
-    assert plain_sentence(row) == "Too little good evidence to say: 1 study, not able to settle it."
+    assert plain_sentence(row, "people with MS") == "Too little good evidence to say: 1 study, not able to settle it."
 
 
 #: Text that has broken exports: line breaks (an injected RIS record), BibTeX braces and escapes, LaTeX

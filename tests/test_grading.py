@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from engine_helpers import estimate, rct, source, trials
+from engine_helpers import POPULATION, estimate, rct, source, trials
 
 from evidence_review.grading import DOMAINS, certainty_table, grade_certainty, grading_inputs, grading_inputs_by_code
 
@@ -10,7 +10,7 @@ from evidence_review.grading import DOMAINS, certainty_table, grade_certainty, g
 def domains_of(t, carrier=None, background=False, statement_carried=False):
     claims = pd.DataFrame({"claim_id": ["c"], "claim_type": ["background" if background else "benefit"]})
     carriers = pd.DataFrame([carrier], index=pd.Index(["c"], name="claim_id")) if carrier else None
-    table, tidy = certainty_table(t, claims, carriers, {"c"} if statement_carried else set())
+    table, tidy = certainty_table(t, claims, carriers, {"c"} if statement_carried else set(), population_label=POPULATION)
     return table.loc["c", "certainty"], tidy.set_index("domain")
 
 
@@ -27,8 +27,8 @@ def test_tidy_domains_one_row_per_domain_with_integer_changes():
 
 
 def test_no_body_of_evidence_no_certainty():
-    assert grade_certainty(trials()) == (None, [])
-    table, tidy = certainty_table(trials(rct(), claim_id="a"), pd.DataFrame({"claim_id": ["a", "b"], "claim_type": ["benefit"] * 2}))
+    assert grade_certainty(trials(), population_label=POPULATION) == (None, [])
+    table, tidy = certainty_table(trials(rct(), claim_id="a"), pd.DataFrame({"claim_id": ["a", "b"], "claim_type": ["benefit"] * 2}), population_label=POPULATION)
     assert list(table.index) == ["a"] and set(tidy["claim_id"]) == {"a"}
 
 
@@ -36,7 +36,7 @@ def test_start_follows_the_design_carrying_most_participants():
     cohort = ("benefit", 301, "cohort", "usual_care", "low", "direct", True)
     assert domains_of(trials(rct(n=300), cohort))[1].loc["start", "reason"].startswith("Low")
     assert domains_of(trials(rct(n=301), ("benefit", 300, "cohort", "usual_care", "low", "direct", True)))[1].loc["start", "reason"].startswith("High")
-    assert grade_certainty(trials(cohort, cohort))[0] == "low"
+    assert grade_certainty(trials(cohort, cohort), population_label=POPULATION)[0] == "low"
 
 
 def test_background_evidence_starts_high_as_for_prognosis_questions():
@@ -107,10 +107,10 @@ def test_large_effect_rates_up_clean_non_randomised_evidence_only():
 
 
 def test_levels_add_up_and_stop_at_very_low():
-    assert grade_certainty(trials(rct(rob="some_concerns"), rct(rob="some_concerns")))[0] == "moderate"
-    level, reasons = grade_certainty(trials(rct(rob="high"), rct(rob="high")))
+    assert grade_certainty(trials(rct(rob="some_concerns"), rct(rob="some_concerns")), population_label=POPULATION)[0] == "moderate"
+    level, reasons = grade_certainty(trials(rct(rob="high"), rct(rob="high")), population_label=POPULATION)
     assert level == "low" and any(r.startswith("Risk of bias (-2)") for r in reasons)
-    assert grade_certainty(trials(*[rct(n=30, rob="high", ms=False, directness="indirect")] * 3))[0] == "very_low"
+    assert grade_certainty(trials(*[rct(n=30, rob="high", ms=False, directness="indirect")] * 3), population_label=POPULATION)[0] == "very_low"
 
 
 def test_every_domain_reason_is_pinned_for_a_typical_body_of_trials():
@@ -164,9 +164,9 @@ def test_inconsistency_counts_directions_not_agreement_for_intervention_claims()
 
 def test_grade_certainty_passes_carrier_and_background_on():
     obs = ("harm", 600, "cross_sectional", "none", "low", "direct", True)
-    assert grade_certainty(trials(obs, obs, expected="harm"), background=True)[0] == "high"
-    assert grade_certainty(trials(obs, obs, expected="harm"))[0] == "low"
-    assert grade_certainty(trials(rct(), rct()), carrier=estimate(0.3, 0.1, 0.5, i2=70.0))[0] == "moderate"
+    assert grade_certainty(trials(obs, obs, expected="harm"), background=True, population_label=POPULATION)[0] == "high"
+    assert grade_certainty(trials(obs, obs, expected="harm"), population_label=POPULATION)[0] == "low"
+    assert grade_certainty(trials(rct(), rct()), carrier=estimate(0.3, 0.1, 0.5, i2=70.0), population_label=POPULATION)[0] == "moderate"
 
 
 def test_grading_inputs_on_claim_codes_use_only_the_rows_asked_for():
@@ -178,4 +178,4 @@ def test_grading_inputs_on_claim_codes_use_only_the_rows_asked_for():
     coded = grading_inputs_by_code(both, codes, ["a", "b", "unused"], rows=rows)
     pd.testing.assert_frame_equal(coded, grading_inputs(both.loc[rows], ["a", "b"]))
     assert coded.loc["a", "k"] == 2 and coded.loc["a", "share_high"] == 50 / 51  # the trial of unknown size weighs 1
-    assert not coded.loc["b", "ms"] and coded.loc["b", "all_small"]
+    assert not coded.loc["b", "in_population"] and coded.loc["b", "all_small"]

@@ -45,12 +45,12 @@ def tables():
 
 
 def test_links_respect_claim_kind_reviews_and_testability(tables):
-    links = link_claims(*tables).set_index(["claim_id", "outcome_id"])
+    links = link_claims(*tables, target_condition="ms", population_label="people with MS").set_index(["claim_id", "outcome_id"])
     assert set(links.index) == {("pain", "a2020#1"), ("pain", "a2020#2"), ("pain", "b2021#1"), ("pain", "c2022#1"), ("heat", "s2019#1")}
 
 
 def test_directness_and_its_reasons(tables):
-    links = link_claims(*tables).set_index(["claim_id", "outcome_id"])
+    links = link_claims(*tables, target_condition="ms", population_label="people with MS").set_index(["claim_id", "outcome_id"])
     assert links.loc[("pain", "a2020#1"), "directness"] == "direct"
     assert links.loc[("pain", "a2020#2"), "indirect_reason"] == "mood is a proxy for the named outcome"
     assert links.loc[("pain", "b2021#1"), "indirect_reason"] == "not people with MS"
@@ -60,7 +60,7 @@ def test_directness_and_its_reasons(tables):
 
 
 def test_rationales_word_background_results_as_associations(tables):
-    links = link_claims(*tables).set_index(["claim_id", "outcome_id"])
+    links = link_claims(*tables, target_condition="ms", population_label="people with MS").set_index(["claim_id", "outcome_id"])
     assert links.loc[("pain", "a2020#1"), "rationale"].startswith("A 2020, RCT, n=60: scale (pain) favoured the intervention (between groups")
     heat = links.loc[("heat", "s2019#1"), "rationale"]
     assert "association in people with the condition agrees with the claim (within the group" in heat
@@ -84,13 +84,13 @@ def test_background_sources_link_to_background_claims_by_domain(tables):
         bg.loc[i] = {"evidence_id": eid, "source_type": "guideline", "organisation": "Org", "year": 2022, "source_url": "https://x.org",
                      "population": "p", "condition": condition, "outcome_domain": domain, "statement": "A statement in own words.",
                      "direction": direction, "n": pd.NA}
-    links = link_background(claims, bg).set_index("outcome_id")
+    links = link_background(claims, bg, target_condition="ms", population_label="people with MS").set_index("outcome_id")
     assert list(links.index) == ["s-heat", "s-other"] and (links["claim_id"] == "heat").all()
     assert links.loc["s-heat", "directness"] == "direct" and links.loc["s-other", "indirect_reason"] == "not people with MS"
     assert links.loc["s-heat", "agreement"] == "agrees" and links.loc["s-other", "agreement"] == "disagrees"
     assert (links["rob_overall"] == "not_assessed").all() and not links["controlled"].any()
     assert links.loc["s-heat", "rationale"].startswith("Org 2022 (guideline): A statement in own words. [association")
-    assert link_background(claims, empty_background()).empty
+    assert link_background(claims, empty_background(), target_condition="ms", population_label="people with MS").empty
 
 
 def test_point_estimate_decides_direction_whatever_its_significance():
@@ -106,7 +106,7 @@ def test_point_estimate_decides_direction_whatever_its_significance():
 
 
 def _links(*rows):
-    cols = ["trial_group", "basis", "proxy_outcome", "direction", "participants", "randomised", "design", "ms_population", "directness"]
+    cols = ["trial_group", "basis", "proxy_outcome", "direction", "participants", "randomised", "design", "target_population", "directness"]
     frame = pd.DataFrame(rows, columns=cols)
     return frame.assign(claim_id="c", controlled=frame["basis"] == "between_group", comparator="sham", rob_overall="low",
                         study_id=frame["trial_group"] + "-" + frame["design"], evidence_kind="study")
@@ -140,7 +140,7 @@ def test_trial_description_prefers_randomised_and_largest_paper():
         ("t1", "between_group", False, "benefit", 50, True, "rct", True, "direct"),
         ("t1", "between_group", False, "benefit", 60, True, "crossover_rct", False, "direct"),
     )).iloc[0]
-    assert (t["design"], t["participants"], t["randomised"], t["ms_population"]) == ("crossover_rct", 80.0, True, False)
+    assert (t["design"], t["participants"], t["randomised"], t["target_population"]) == ("crossover_rct", 80.0, True, False)
 
 
 def test_study_label_and_design_weight():
@@ -151,7 +151,7 @@ def test_study_label_and_design_weight():
 
 
 def test_fast_path_keys_give_the_same_trials_as_text_keys(tables):
-    links = link_claims(*tables)
+    links = link_claims(*tables, target_condition="ms", population_label="people with MS")
     hidden = [c for c in links.columns if c.startswith("_")]
     assert hidden == ["_claim_rank", "_study_rank", "_trial_rank", "_outcome_row", "_direction_code"]
     fast = study_directions(links)
@@ -181,7 +181,7 @@ def test_trial_described_by_a_paper_with_known_size():
 
 
 def test_domain_directions_count_each_outcome_once(tables):
-    links = link_claims(*tables)
+    links = link_claims(*tables, target_condition="ms", population_label="people with MS")
     doubled = pd.concat([links, links.assign(claim_id="copy")], ignore_index=True)
     by_domain = domain_directions(doubled).set_index(["outcome_domain", "trial_group"])
     assert by_domain.loc[("pain", "c2022"), "direction"] == "harm"
@@ -201,7 +201,7 @@ def test_links_share_one_object_per_distinct_text_value_and_keep_missing_values_
     outcomes = outcomes.assign(instrument=["".join(["sca", "le"]) for _ in range(len(outcomes))],
                                p_operator=pd.Series([None, np.nan, "=", "=", "<", "=", "="], dtype=object))
     assert outcomes["instrument"].iloc[0] is not outcomes["instrument"].iloc[1]
-    links = link_claims(claims, outcomes, studies).set_index(["claim_id", "outcome_id"])
+    links = link_claims(claims, outcomes, studies, target_condition="ms", population_label="people with MS").set_index(["claim_id", "outcome_id"])
     pain = links.loc["pain"]
     assert pain.loc["a2020#1", "instrument"] is pain.loc["b2021#1", "instrument"] == "scale"
     assert pain.loc["a2020#1", "design"] is pain.loc["c2022#1", "design"] == "rct"

@@ -139,7 +139,7 @@ def test_filters_that_leave_no_evidence_give_a_review_that_says_so(filters, says
     assert set(syn.verdicts.loc[syn.verdicts["claim_id"].isin(about_intervention), "verdict"]) <= {"no_evidence", "not_testable"}
     study_trials = syn.trials.loc[syn.trials["evidence_kind"] == "study"]
     assert study_trials.empty and syn.trials["controlled"].dtype == bool  # typed even when empty
-    assert charts.evidence_column(study_trials).empty
+    assert charts.evidence_column(study_trials, "MS").empty
     assert empty_review_note(review).startswith(says)
 
 
@@ -200,9 +200,10 @@ def test_excluded_per_claim_counts_distinct_excluded_studies_on_the_claims_domai
                              "outcome_domain": ["pain", "pain", "pain"], "basis": ["between_group"] * 3,
                              "direction": ["benefit", "harm", "benefit"], "higher_is_better": pd.array([True] * 3, dtype="boolean"),
                              "instrument": ["x"] * 3, "comparison": ["x"] * 3, "p_value": [0.01] * 3})
-    counts = excluded_per_claim(claims, outcomes, studies)
+    population = {"target_condition": "ms", "population_label": "people with MS"}
+    counts = excluded_per_claim(claims, outcomes, studies, **population)
     assert counts.to_dict() == {"pain-claim": 2, "sleep-claim": 0, "advice": 0}
-    assert excluded_per_claim(claims, outcomes.iloc[:0], studies.iloc[:0]).to_dict() == {"pain-claim": 0, "sleep-claim": 0, "advice": 0}
+    assert excluded_per_claim(claims, outcomes.iloc[:0], studies.iloc[:0], **population).to_dict() == {"pain-claim": 0, "sleep-claim": 0, "advice": 0}
 
 
 def test_no_evidence_sentences_name_the_filters_only_when_they_excluded_something():
@@ -213,8 +214,8 @@ def test_no_evidence_sentences_name_the_filters_only_when_they_excluded_somethin
 
     row = pd.Series({"verdict": "no_evidence", "certainty": None, "basis_trials_agreeing": 0,
                      "basis_trials_disagreeing": 0, "trials": 0})
-    assert plain_sentence(row) == "No study we found has looked at this."
-    assert plain_sentence(pd.concat([row, pd.Series({"excluded_studies": 3})])) == (
+    assert plain_sentence(row, "people with MS") == "No study we found has looked at this."
+    assert plain_sentence(pd.concat([row, pd.Series({"excluded_studies": 3})]), "people with MS") == (
         "The inclusion filters of this review excluded all 3 studies we found on this, so the review has no evidence on it.")
     assert grade_statement("no_evidence", None, "benefit", "benefit", "massage", "pain").startswith("No study we found")
     assert grade_statement("no_evidence", None, "benefit", "benefit", "massage", "pain", excluded=1) == (

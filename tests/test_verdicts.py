@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from engine_helpers import claim, estimate, rct, source, trials
+from engine_helpers import POPULATION, claim, estimate, rct, source, trials
 
 from evidence_review.verdicts import (
     LARGE_SMD,
@@ -20,7 +20,7 @@ from evidence_review.verdicts import (
 
 
 def verdict(c, t, carrier=None, linked=True):
-    return decide_verdict(c, t, linked, carrier)
+    return decide_verdict(c, t, linked, carrier, population_label=POPULATION)
 
 
 # --- sign test and vote counting -----------------------------------------------------------------
@@ -174,7 +174,7 @@ def test_verdict_table_reports_what_carried_each_verdict():
     basis = pd.concat([trials(*[rct()] * 6, claim_id="a"), trials(rct(), claim_id="b"),
                        trials(sources=[source("harm")], claim_id="c", expected="harm")], ignore_index=True)
     carriers = pd.DataFrame([estimate(0.4, 0.2, 0.6, label="This review's pooled estimate (2 trials)")], index=pd.Index(["b"], name="claim_id"))
-    table = verdict_table(claims, basis, {"a", "b", "c"}, carriers)
+    table = verdict_table(claims, basis, {"a", "b", "c"}, carriers, population_label=POPULATION)
     assert list(table["carried_by"]) == ["sign test", "This review's pooled estimate (2 trials)", "authoritative sources"]
     assert table.loc["a", "sign_test_p"] == pytest.approx(0.03125) and np.isnan(table.loc["b", "sign_test_p"])
     assert (table.loc["a", "agree"], table.loc["a", "disagree"]) == (6, 0)
@@ -251,11 +251,11 @@ OBS = ("harm", 50, "cross_sectional", "none", "high", "direct", True)
     ],
 )
 def test_each_verdict_says_what_it_rests_on_or_what_is_missing(c, t, carrier, expected):
-    assert decide_verdict(c, t, True, carrier) == expected
+    assert verdict(c, t, carrier) == expected
 
 
 def test_no_evidence_text():
-    assert decide_verdict(claim(), trials(), False) == ("no_evidence", ["No included study or source addresses this outcome."])
+    assert verdict(claim(), trials(), linked=False) == ("no_evidence", ["No included study or source addresses this outcome."])
 
 
 def test_counts_edges_one_trial_unclear_results_and_harm_against_sham():
@@ -282,5 +282,5 @@ def test_counts_on_claim_codes_count_only_the_rows_asked_for():
     assert (counted.loc["a", "k"], counted.loc["a", "harm"], counted.loc["none", "k"]) == (2, 0, 0)
     # The same verdicts from counts made elsewhere as from the trial rows.
     claims = pd.DataFrame([claim(claim_id="a"), claim(claim_id="b")])
-    pd.testing.assert_frame_equal(verdicts_from_counts(claims, counted.loc[["a", "b"]], {"a", "b"}),
-                                  verdict_table(claims, both.loc[rows], {"a", "b"}))
+    pd.testing.assert_frame_equal(verdicts_from_counts(claims, counted.loc[["a", "b"]], {"a", "b"}, population_label=POPULATION),
+                                  verdict_table(claims, both.loc[rows], {"a", "b"}, population_label=POPULATION))

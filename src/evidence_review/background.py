@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .claims import slug_column
+from .claims import slug_column, vocabulary_column
 from .tables import read_table, validate_table
-from .vocab import CONDITIONS, DIRECTIONS
+from .vocab import DIRECTIONS
 
 __all__ = ["SOURCE_TYPES", "STATEMENT_TYPES", "BACKGROUND_COLUMNS", "background_schema", "load_background", "empty_background"]
 
@@ -49,13 +49,17 @@ def _not_above(low: str, high: str):
     return check
 
 
-def background_schema(domains: set[str]) -> pa.DataFrameSchema:
-    """Schema of ``background_evidence.csv`` for a given outcome-domain vocabulary.
+def background_schema(domains: set[str], conditions=None, conditions_source: str = "the conditions file") -> pa.DataFrameSchema:
+    """Schema of ``background_evidence.csv`` for a given outcome-domain and condition vocabulary.
 
     Parameters
     ----------
     domains : set of str
         Allowed ``outcome_domain`` codes (one per row).
+    conditions : collection of str, optional
+        Allowed ``condition`` codes (the review's conditions file); None checks only that the cell is filled in.
+    conditions_source : str
+        The conditions file, named in the message.
 
     Returns
     -------
@@ -74,7 +78,7 @@ def background_schema(domains: set[str]) -> pa.DataFrameSchema:
             "pmid": pa.Column(str, pa.Check.str_matches(_PMID, error="not a PMID (expected up to 9 digits)"), nullable=True),
             "source_url": pa.Column(str, pa.Check.str_matches(_URL, error="source_url must be the http(s) address of the page read")),
             "population": _text(300, nullable=False),
-            "condition": pa.Column(str, _one_of(CONDITIONS, "condition")),
+            "condition": vocabulary_column(conditions, "condition", conditions_source),
             "outcome_domain": pa.Column(str, pa.Check.isin(sorted(domains), error="unknown outcome domain code (one code per row); see data/outcome_domains.csv")),
             "statement": pa.Column(str, pa.Check.str_length(10, 600, error="statement must be 10-600 characters, in your own words")),
             "direction": pa.Column(str, _one_of(DIRECTIONS, "direction")),
@@ -106,7 +110,8 @@ def empty_background() -> pd.DataFrame:
     return frame.astype({"year": "Int64", "value": "float64", "ci_low": "float64", "ci_high": "float64", "n": "Int64"})
 
 
-def load_background(path: str | Path, domains: set[str]) -> pd.DataFrame:
+def load_background(path: str | Path, domains: set[str], conditions=None,
+                    conditions_source: str = "the conditions file") -> pd.DataFrame:
     """Load and validate ``background_evidence.csv``.
 
     Parameters
@@ -115,6 +120,10 @@ def load_background(path: str | Path, domains: set[str]) -> pd.DataFrame:
         The file.
     domains : set of str
         Allowed outcome-domain codes.
+    conditions : collection of str, optional
+        Allowed condition codes (see :func:`background_schema`).
+    conditions_source : str
+        The conditions file, named in the message.
 
     Returns
     -------
@@ -126,4 +135,5 @@ def load_background(path: str | Path, domains: set[str]) -> pd.DataFrame:
     InputError
         Naming the file, spreadsheet row and column of every problem at once.
     """
-    return validate_table(read_table(path), background_schema(set(domains)), str(path)).reset_index(drop=True)
+    schema = background_schema(set(domains), conditions, conditions_source)
+    return validate_table(read_table(path), schema, str(path)).reset_index(drop=True)

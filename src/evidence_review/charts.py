@@ -41,6 +41,8 @@ __all__ = [
     "plot_counts",
     "plot_rob_traffic_light",
     "plot_rob_summary",
+    "evidence_columns",
+    "evidence_column",
     "plot_evidence_map",
     "plot_support_by_claim",
     "plot_harvest",
@@ -71,7 +73,20 @@ ROB_HATCHES = {"low": "", "some_concerns": "..", "high": "xx", "not_assessed": "
 MIN_FONT_PT = 8.5
 #: Effect measures drawn on a log axis with the null at 1.
 RATIO_MEASURES = ("RR", "OR", "HR", "IRR")
-EVIDENCE_COLUMNS = ("Randomised, MS", "Other controlled, MS", "Uncontrolled, MS", "Indirect")
+def evidence_columns(population: str) -> tuple[str, str, str, str]:
+    """The evidence map's columns, named for the population under review ("Randomised, <population>").
+
+    Parameters
+    ----------
+    population : str
+        Short name of the population under review: the label of the review's target condition.
+
+    Returns
+    -------
+    tuple of str
+        Randomised, other controlled and uncontrolled direct evidence, then indirect evidence.
+    """
+    return (f"Randomised, {population}", f"Other controlled, {population}", f"Uncontrolled, {population}", "Indirect")
 
 # Above these sizes a chart that draws one mark per study, trial or result switches to a readable
 # aggregate (documented in the README, "Large reviews"). Each is well above the bundled review's
@@ -230,7 +245,7 @@ def plot_claims_by_section(claims: pd.DataFrame, ax=None):
     return ax
 
 
-def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None):
+def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None, labels: dict | None = None):
     """Horizontal bar chart of value counts of one column (e.g. design, country), each bar labelled.
 
     At most :data:`COUNTS_MAX_BARS` bars: beyond that, the rarest values are counted in one "Other" bar.
@@ -241,6 +256,8 @@ def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None):
     column : str
     title : str
     ax : matplotlib.axes.Axes, optional
+    labels : dict, optional
+        The review's own code labels (interventions, conditions), tried before the built-in ones.
 
     Returns
     -------
@@ -248,7 +265,7 @@ def plot_counts(frame: pd.DataFrame, column: str, title: str, ax=None):
     """
     from .present import label_code
 
-    counts = frame[column].fillna("not reported").map(label_code).value_counts().sort_values()
+    counts = frame[column].fillna("not reported").map(lambda code: label_code(code, labels)).value_counts().sort_values()
     if len(counts) > COUNTS_MAX_BARS:
         rest = counts.iloc[: len(counts) - COUNTS_MAX_BARS + 1]
         other = pd.Series({f"Other ({len(rest)} values)": int(rest.sum())})
@@ -369,25 +386,28 @@ def plot_rob_summary(studies: pd.DataFrame, ax=None):
     return ax
 
 
-def evidence_column(trials: pd.DataFrame) -> pd.Series:
+def evidence_column(trials: pd.DataFrame, population: str) -> pd.Series:
     """Classify each claim-trial row into an evidence-map column.
 
     Parameters
     ----------
     trials : pandas.DataFrame
         :func:`evidence_review.engine.study_directions` output.
+    population : str
+        Short name of the population under review (see :func:`evidence_columns`).
 
     Returns
     -------
     pandas.Series
-        One of :data:`EVIDENCE_COLUMNS` per row.
+        One of :func:`evidence_columns` per row.
     """
+    randomised, controlled, uncontrolled, indirect = evidence_columns(population)
     direct = trials["directness"] == "direct"
     return pd.Series(
         np.select(
             [~direct, trials["design"].isin(RANDOMISED_DESIGNS), trials["controlled"]],
-            ["Indirect", "Randomised, MS", "Other controlled, MS"],
-            default="Uncontrolled, MS",
+            [indirect, randomised, controlled],
+            default=uncontrolled,
         ),
         index=trials.index,
     )
@@ -420,7 +440,7 @@ def _bubble_area(participants, biggest: float):
     return 40 + 700 * np.sqrt(np.asarray(participants, dtype=float) / max(float(biggest), 1.0))
 
 
-def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.DataFrame, ax=None):
+def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.DataFrame, ax=None, *, population: str):
     """Evidence gap map: claims x kind of evidence; bubble area = participants, colour and shape = that cell's results.
 
     Claims without any evidence keep an empty row so gaps are visible.
@@ -434,6 +454,9 @@ def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.D
     claims : pandas.DataFrame
         Claims table, for the row order and the claim text.
     ax : matplotlib.axes.Axes, optional
+    population : str
+        Short name of the population under review, for the column names and the alt text
+        (the label of the review's target condition).
 
     Returns
     -------
@@ -441,12 +464,13 @@ def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.D
     """
     ordered = claims.sort_values("order")
     order = ordered["claim_id"].tolist()
-    data = trials.assign(column=evidence_column(trials))
+    columns = evidence_columns(population)
+    data = trials.assign(column=evidence_column(trials, population))
     cells = data.groupby(["claim_id", "column"]).agg(
         participants=("participants", lambda s: s.fillna(0).sum()), trials=("trial_group", "nunique"),
         direction=("direction", cell_direction)).reset_index()
     y = {c: i for i, c in enumerate(order)}
-    x = {c: i for i, c in enumerate(EVIDENCE_COLUMNS)}
+    x = {c: i for i, c in enumerate(columns)}
     ax = _axes(ax, (10, 0.32 * len(order) + 2.5))
     biggest = float(cells["participants"].max()) if len(cells) else 1.0
     for direction, group in cells.groupby("direction"):
@@ -459,10 +483,10 @@ def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.D
         ax.annotate(str(row.trials), (x[row.column], y[row.claim_id]), xytext=(radius + 3, 0), textcoords="offset points",
                     ha="left", va="center", fontsize=MIN_FONT_PT, color="#000000", zorder=3)
     ax.set_yticks(range(len(order)), [_plain_text(f"{o}. {short_label(t)}") for o, t in zip(ordered["order"], ordered["claim"])])
-    ax.set_xticks(range(len(EVIDENCE_COLUMNS)), [c.replace(", ", "\n").replace(" ", "\n") for c in EVIDENCE_COLUMNS])
+    ax.set_xticks(range(len(columns)), [c.replace(", ", "\n").replace(" ", "\n") for c in columns])
     ax.xaxis.tick_top()
     ax.set_ylim(len(order) - 0.5, -0.5)
-    ax.set_xlim(-0.5, len(EVIDENCE_COLUMNS) - 0.3)
+    ax.set_xlim(-0.5, len(columns) - 0.3)
     ax.grid(True, color="#e5e5e5")
     ax.set_axisbelow(True)
     kinds = [plt.Line2D([], [], marker=DIRECTION_MARKERS[d], ls="", color=_CELL_COLOURS[d], markeredgecolor="black",
@@ -477,13 +501,13 @@ def plot_evidence_map(verdicts: pd.DataFrame, trials: pd.DataFrame, claims: pd.D
     _readable(ax)
     covered = cells["claim_id"].nunique()
     ax.description = (f"Evidence map of {len(order)} claims against four kinds of evidence (randomised, other "
-                      f"controlled and uncontrolled studies in MS, and indirect evidence); {covered} claims have any "
+                      f"controlled and uncontrolled studies in {population}, and indirect evidence); {covered} claims have any "
                       f"evidence and {len(order) - covered} have none. Bubble area shows participants, the number beside "
                       "it trials, and colour and shape what that cell's trials found.")
     return ax
 
 
-def plot_support_by_claim(trials: pd.DataFrame, claims: pd.DataFrame):
+def plot_support_by_claim(trials: pd.DataFrame, claims: pd.DataFrame, *, population: str):
     """Stacked bars of trial results by direction per claim, one panel per kind of design, one shared scale.
 
     Parameters
@@ -492,18 +516,21 @@ def plot_support_by_claim(trials: pd.DataFrame, claims: pd.DataFrame):
         Claim x trial directions.
     claims : pandas.DataFrame
         Claims table (row order and text; only claims with evidence are drawn).
+    population : str
+        Short name of the population under review, for the panel titles (see :func:`evidence_columns`).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    data = trials.assign(column=evidence_column(trials))
+    columns = evidence_columns(population)
+    data = trials.assign(column=evidence_column(trials, population))
     ordered = claims.sort_values("order")
     ordered = ordered.loc[ordered["claim_id"].isin(set(data["claim_id"]))]
     order = ordered["claim_id"].tolist()
-    fig, axes = plt.subplots(1, len(EVIDENCE_COLUMNS), sharey=True, sharex=True,
+    fig, axes = plt.subplots(1, len(columns), sharey=True, sharex=True,
                              figsize=(12, 0.34 * max(len(order), 1) + 2.2), layout="constrained")
-    for ax, column in zip(axes, EVIDENCE_COLUMNS):
+    for ax, column in zip(axes, columns):
         sub = data.loc[data["column"] == column]
         table = pd.crosstab(sub["claim_id"], sub["direction"]).reindex(index=order, columns=list(DIRECTION_COLOURS)).fillna(0)
         left = np.zeros(len(order))

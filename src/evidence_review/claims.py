@@ -1,4 +1,5 @@
-"""The article's claims table and the outcome-domain vocabulary that links claims to evidence."""
+"""The article's claims table and the vocabularies of a review: outcome domains (which link claims to
+evidence), conditions and interventions (which make the topic data, not code)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ __all__ = [
     "MAX_ID_LENGTH",
     "slug_column",
     "DOMAINS_SCHEMA",
+    "CONDITIONS_SCHEMA",
+    "INTERVENTIONS_SCHEMA",
+    "NO_INTERVENTION",
+    "vocabulary_schema",
+    "vocabulary_column",
+    "load_conditions",
+    "load_interventions",
     "claims_schema",
     "load_outcome_domains",
     "load_claims",
@@ -60,23 +68,68 @@ def slug_column(name: str, example: str, nullable: bool = False, unique: bool = 
     )
 
 
-DOMAINS_SCHEMA = pa.DataFrameSchema(
-    {
-        "code": pa.Column(
-            str,
-            [
-                pa.Check.str_length(1, MAX_ID_LENGTH, error=f"code must be at most {MAX_ID_LENGTH} characters"),
-                pa.Check.str_matches(r"^[a-z][a-z0-9_]*$", error="code must be lower_snake_case"),
-            ],
-            unique=True,
-        ),
-        "label": pa.Column(str, pa.Check.str_length(1, 80, error="label must be 1-80 characters")),
-        "description": pa.Column(str, nullable=True, required=False),
-    },
-    strict=True,
-    coerce=True,
-    name="outcome_domains",
-)
+def vocabulary_schema(name: str, reserved: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+    """The schema every vocabulary file shares: ``code`` (unique lower_snake_case), ``label``, ``description``.
+
+    Parameters
+    ----------
+    name : str
+        The vocabulary, e.g. ``outcome_domains``.
+    reserved : tuple of str
+        Codes the toolkit defines itself, which the file may not list again (``no_intervention``).
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+    """
+    code_checks = [
+        pa.Check.str_length(1, MAX_ID_LENGTH, error=f"code must be at most {MAX_ID_LENGTH} characters"),
+        pa.Check.str_matches(r"^[a-z][a-z0-9_]*$", error="code must be lower_snake_case"),
+    ]
+    if reserved:
+        code_checks.append(pa.Check(lambda codes: ~codes.isin(reserved),
+                                    error=f"code {', '.join(reserved)} is built in; remove this row"))
+    return pa.DataFrameSchema(
+        {
+            "code": pa.Column(str, code_checks, unique=True),
+            "label": pa.Column(str, pa.Check.str_length(1, 80, error="label must be 1-80 characters")),
+            "description": pa.Column(str, nullable=True, required=False),
+        },
+        strict=True,
+        coerce=True,
+        name=name,
+    )
+
+
+def vocabulary_column(codes, name: str, source: str) -> pa.Column:
+    """A column whose values are the codes of a vocabulary file.
+
+    Parameters
+    ----------
+    codes : collection of str or None
+        The valid codes; None when the vocabulary file itself is invalid (its errors are reported
+        on their own, and the column is then only checked for being filled in).
+    name : str
+        The column, for the message.
+    source : str
+        The vocabulary file, named in the message.
+
+    Returns
+    -------
+    pandera.pandas.Column
+    """
+    if codes is None:
+        return pa.Column(str)
+    codes = list(codes)
+    return pa.Column(str, pa.Check.isin(codes, error=f"unknown {name}; use one of {', '.join(codes)} (the codes of {source})"))
+
+
+DOMAINS_SCHEMA = vocabulary_schema("outcome_domains")
+#: The code of observational studies of the condition itself: built in, because the engine links
+#: background claims to these studies whatever the topic.
+NO_INTERVENTION = "no_intervention"
+CONDITIONS_SCHEMA = vocabulary_schema("conditions")
+INTERVENTIONS_SCHEMA = vocabulary_schema("interventions", reserved=(NO_INTERVENTION,))
 
 
 def load_outcome_domains(path: str | Path) -> pd.DataFrame:
@@ -98,6 +151,51 @@ def load_outcome_domains(path: str | Path) -> pd.DataFrame:
         On a missing file, duplicate code or malformed code.
     """
     return validate_table(read_table(path), DOMAINS_SCHEMA, str(path))
+
+
+def load_conditions(path: str | Path) -> pd.DataFrame:
+    """Load the condition vocabulary (the codes of ``studies.csv``'s ``condition``).
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with columns ``code``, ``label`` and optionally ``description``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated vocabulary.
+
+    Raises
+    ------
+    InputError
+        On a missing file, a duplicate, empty or malformed code, or an empty label.
+    """
+    return validate_table(read_table(path), CONDITIONS_SCHEMA, str(path))
+
+
+def load_interventions(path: str | Path) -> pd.DataFrame:
+    """Load the intervention vocabulary (the codes of ``studies.csv``'s ``intervention``).
+
+    :data:`NO_INTERVENTION` (observational studies of the condition itself) is built in and added
+    to every vocabulary; the file may not list it.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with columns ``code``, ``label`` and optionally ``description``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated vocabulary.
+
+    Raises
+    ------
+    InputError
+        On a missing file, a duplicate, empty, malformed or built-in code, or an empty label.
+    """
+    return validate_table(read_table(path), INTERVENTIONS_SCHEMA, str(path))
 
 
 def _domain_entries(value: object) -> list[tuple[str, bool]]:

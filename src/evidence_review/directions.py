@@ -167,7 +167,7 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``claim_id``, ``trial_group``, ``direction``, ``participants``, ``design``, ``comparator``,
-        ``randomised``, ``controlled``, ``ms_population``, ``directness``, ``rob_overall``, ``study_id``,
+        ``randomised``, ``controlled``, ``target_population``, ``directness``, ``rob_overall``, ``study_id``,
         ``evidence_kind`` and the claim's ``expected_direction`` (None when the links lack it).
     """
     return trial_directions(links)[0]
@@ -191,7 +191,7 @@ def trial_directions(links: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.
         Per row: the position of its ``direction`` in :data:`DIRECTIONS`.
     """
     cols = ["claim_id", "trial_group", "direction", "participants", "design", "comparator", "randomised",
-            "controlled", "ms_population", "directness", "rob_overall", "study_id", "evidence_kind"]
+            "controlled", "target_population", "directness", "rob_overall", "study_id", "evidence_kind"]
     if "evidence_kind" not in links:
         links = links.assign(evidence_kind="study")
     if "expected_direction" not in links:
@@ -252,7 +252,7 @@ def trial_directions(links: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.
         "comparator": described("comparator"),
         "randomised": any_of(randomised),
         "controlled": any_of(kept("controlled", bool)),
-        "ms_population": ~any_of(~kept("ms_population", bool)),
+        "target_population": ~any_of(~kept("target_population", bool)),
         # Two shared words, not a new string per row.
         "directness": np.array(["indirect", "direct"], dtype=object)[any_of(kept("directness", object) == "direct").astype(np.int8)],
         "rob_overall": described("rob_overall"),

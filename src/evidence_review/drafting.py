@@ -2,13 +2,18 @@
 
 Transparent rules, no model: drop page chrome, split into sentences (each list item is one),
 keep sentences that make a health statement, and propose ``claim_type``, ``outcome_domains`` and
-``wording_strength`` from keyword rules and a synonyms file (``data/domain_synonyms.csv``).
+``wording_strength`` from keyword rules and a synonyms file (``data/domain_synonyms.csv``). The
+words that name the review's condition and intervention are data too (:class:`TopicWords`): the
+labels of the conditions and interventions files plus an optional word list
+(``data/topic_words.csv``); the rules in code know only words any health article uses.
 What it misses is measured by ``benchmarks/bench_draft_claims.py`` and described in the README.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +23,12 @@ from .tables import InputError, Problem, read_table, validate_table
 
 __all__ = [
     "SYNONYMS_SCHEMA",
+    "TOPIC_WORDS_SCHEMA",
+    "TOPIC_WORD_KINDS",
+    "TopicWords",
     "load_synonyms",
+    "load_topic_words",
+    "topic_words",
     "read_article",
     "clean_article",
     "split_sentences",
@@ -48,9 +58,10 @@ CHROME = re.compile(
 END_OF_ARTICLE = re.compile(r"^(your thoughts|leave a (comment|reply)|comments?\s*$)", re.IGNORECASE)
 BULLET = re.compile(r"^\s*([\u2022\u25cf*\-]|\d+[.)])\s+")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"'])")
+#: Words any health statement may use, whatever the topic; the topic's own words are data (:class:`TopicWords`).
 HEALTH_WORDS = re.compile(
-    r"\b(massage|therap\w*|treat\w*|patients?|symptoms?|disease|doctor|physician|health|benefits?|"
-    r"multiple sclerosis|ms|relief|cure|medical|clinical|immune|brain|nervous)\b",
+    r"\b(therap\w*|treat\w*|patients?|symptoms?|disease|doctor|physician|health|benefits?|"
+    r"relief|cure|medical|clinical|immune|brain|nervous)\b",
     re.IGNORECASE,
 )
 ADVICE = re.compile(r"\b(you should|should (be|talk|speak|consult|see|ask|avoid)|essential to|crucial|vital to|important (for|to)|talk to|speak(ing)? to|consult|"
@@ -60,10 +71,100 @@ MECHANISM = re.compile(r"\b(endorphins?|blood flow|oxygenation|stimulat\w+|relea
                        re.IGNORECASE)
 FRAMING = re.compile(r"\b(not going to|not likely|not a proven|not studied|expectations|course of the disease|progression)\b",
                      re.IGNORECASE)
-INTERVENTION = re.compile(r"\b(massage|therapy|therapist|treatment)\b", re.IGNORECASE)
+#: Words that make a sentence about a treatment, whatever the topic (the intervention's own words are data).
+INTERVENTION = re.compile(r"\b(therapy|therapist|treatment)\b", re.IGNORECASE)
 HEDGES = re.compile(r"\b(can|could|may|might|often|usually|some|likely|potential|help\w*|assist\w*)\b", re.IGNORECASE)
 CAVEATS = re.compile(r"\b(not a proven|vary|varies|not studied|manage their expectations)\b", re.IGNORECASE)
 MAX_KEY_WORDS = 12
+
+#: What a word of ``topic_words.csv`` names: the review's condition or its intervention.
+TOPIC_WORD_KINDS = ("condition", "intervention")
+TOPIC_WORDS_SCHEMA = pa.DataFrameSchema(
+    {
+        "word": pa.Column(str, pa.Check.str_length(2, 80, error="word must be 2-80 characters")),
+        "kind": pa.Column(str, pa.Check.isin(TOPIC_WORD_KINDS, error=f"kind must be one of {', '.join(TOPIC_WORD_KINDS)}")),
+    },
+    strict=True,
+    coerce=True,
+    unique=["word", "kind"],
+    name="topic_words",
+)
+
+
+@dataclass(frozen=True)
+class TopicWords:
+    """The words that tell the drafter a sentence is about this review's condition or intervention.
+
+    Attributes
+    ----------
+    condition : tuple of str
+        Names of the condition (its full name and its abbreviation, say): a sentence naming
+        one makes a health statement.
+    intervention : tuple of str
+        Names of the intervention: a sentence naming one makes a health statement about the
+        intervention (a ``benefit`` claim, unless another rule says otherwise).
+    """
+
+    condition: tuple[str, ...] = ()
+    intervention: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=64)
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern | None:
+    """One whole-word, any-case pattern for a set of words or phrases (None for none)."""
+    kept = sorted({w.strip().lower() for w in words if w and w.strip()}, key=lambda w: (-len(w), w))
+    if not kept:
+        return None
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in kept) + r")\b", re.IGNORECASE)
+
+
+def _mentions(sentence: str, words: tuple[str, ...]) -> bool:
+    pattern = _words_pattern(tuple(words))
+    return bool(pattern and pattern.search(sentence))
+
+
+def load_topic_words(path: str | Path) -> pd.DataFrame:
+    """Load the optional word list of a topic (``word``, ``kind``: ``condition`` or ``intervention``).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    InputError
+        Naming the file, row and column of every problem at once.
+    """
+    return validate_table(read_table(path), TOPIC_WORDS_SCHEMA, str(path))
+
+
+def topic_words(conditions: pd.DataFrame | None = None, interventions: pd.DataFrame | None = None,
+                words: pd.DataFrame | None = None) -> TopicWords:
+    """The drafter's topic words: the labels of the vocabulary files plus a word list.
+
+    Parameters
+    ----------
+    conditions, interventions : pandas.DataFrame, optional
+        The review's vocabularies (``code``, ``label``); each label is a word or phrase.
+    words : pandas.DataFrame, optional
+        :func:`load_topic_words` output: other names (full names, abbreviations, plurals).
+
+    Returns
+    -------
+    TopicWords
+    """
+    def labels(frame):
+        return [] if frame is None else [str(v) for v in frame["label"].dropna()]
+
+    def listed(kind):
+        return [] if words is None else [str(v) for v in words.loc[words["kind"] == kind, "word"]]
+
+    return TopicWords(condition=tuple(dict.fromkeys(labels(conditions) + listed("condition"))),
+                      intervention=tuple(dict.fromkeys(labels(interventions) + listed("intervention"))))
 
 
 def load_synonyms(path: str | Path, domains: set[str] | None = None) -> pd.DataFrame:
@@ -192,10 +293,10 @@ def propose_domains(sentence: str, synonyms: pd.DataFrame) -> list[str]:
     return found
 
 
-def propose_claim_type(sentence: str, section: str = "") -> str:
+def propose_claim_type(sentence: str, section: str = "", words: TopicWords = TopicWords()) -> str:
     """Claim type from keyword rules, checked in order: safety, advice, framing, mechanism, background, benefit.
 
-    A short list item inherits its section's subject ("Other benefits of massage" makes
+    A short list item inherits its section's subject ("Other benefits of <intervention>" makes
     "Better quality of sleep" a benefit, not a fact about the disease).
 
     Parameters
@@ -203,6 +304,8 @@ def propose_claim_type(sentence: str, section: str = "") -> str:
     sentence : str
     section : str
         The heading the sentence sits under.
+    words : TopicWords
+        The topic's words; a sentence naming the intervention is about it.
 
     Returns
     -------
@@ -216,7 +319,10 @@ def propose_claim_type(sentence: str, section: str = "") -> str:
         return "framing"
     if MECHANISM.search(sentence):
         return "mechanism"
-    about_intervention = INTERVENTION.search(sentence) or (len(sentence.split()) <= 8 and INTERVENTION.search(section))
+    def names_intervention(text):
+        return bool(INTERVENTION.search(text)) or _mentions(text, words.intervention)
+
+    about_intervention = names_intervention(sentence) or (len(sentence.split()) <= 8 and names_intervention(section))
     return "benefit" if about_intervention else "background"
 
 
@@ -236,7 +342,7 @@ def propose_wording(sentence: str) -> str:
     return "hedged" if HEDGES.search(sentence) else "definitive"
 
 
-def is_health_claim(sentence: str, domains: list[str]) -> bool:
+def is_health_claim(sentence: str, domains: list[str], words: TopicWords = TopicWords()) -> bool:
     """Whether a sentence makes a checkable health statement (not a question, names a health topic).
 
     Parameters
@@ -244,6 +350,8 @@ def is_health_claim(sentence: str, domains: list[str]) -> bool:
     sentence : str
     domains : list of str
         Domains proposed for it.
+    words : TopicWords
+        The topic's words: naming the condition or the intervention is naming a health topic.
 
     Returns
     -------
@@ -251,7 +359,8 @@ def is_health_claim(sentence: str, domains: list[str]) -> bool:
     """
     if sentence.rstrip().endswith("?") or len(sentence.split()) < 4:
         return False
-    return bool(domains) or bool(HEALTH_WORDS.search(sentence))
+    return (bool(domains) or bool(HEALTH_WORDS.search(sentence)) or _mentions(sentence, words.condition)
+            or _mentions(sentence, words.intervention))
 
 
 def _slug(sentence: str, taken: set[str]) -> str:
@@ -264,7 +373,7 @@ def _slug(sentence: str, taken: set[str]) -> str:
     return slug
 
 
-def draft_claims(text: str, synonyms: pd.DataFrame) -> pd.DataFrame:
+def draft_claims(text: str, synonyms: pd.DataFrame, words: TopicWords = TopicWords()) -> pd.DataFrame:
     """Draft a claims table (the columns of ``claims.csv``) from an article's text.
 
     The ``claim`` column holds the article's sentence for the curator to rewrite in their own
@@ -275,6 +384,8 @@ def draft_claims(text: str, synonyms: pd.DataFrame) -> pd.DataFrame:
     text : str
     synonyms : pandas.DataFrame
         :func:`load_synonyms` output.
+    words : TopicWords
+        The topic's condition and intervention words (:func:`topic_words`).
 
     Returns
     -------
@@ -284,9 +395,9 @@ def draft_claims(text: str, synonyms: pd.DataFrame) -> pd.DataFrame:
     for section, block in clean_article(text):
         for sentence in split_sentences(block):
             domains = propose_domains(sentence, synonyms)
-            if not is_health_claim(sentence, domains):
+            if not is_health_claim(sentence, domains, words):
                 continue
-            claim_type = propose_claim_type(sentence, section)
+            claim_type = propose_claim_type(sentence, section, words)
             testable = claim_type != "advice"
             if testable and not domains:
                 domains = ["symptom_burden"]

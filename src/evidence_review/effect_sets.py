@@ -324,10 +324,11 @@ def orient_published(reviews: pd.DataFrame) -> pd.DataFrame:
     return sub.reset_index(drop=True)
 
 
-def published_for_claims(claims: pd.DataFrame, reviews: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+def published_for_claims(claims: pd.DataFrame, reviews: pd.DataFrame, studies: pd.DataFrame, *,
+                         target_condition: str) -> pd.DataFrame:
     """For each claim, the published meta-analysis of the same comparison and outcome, if any.
 
-    Qualifies: a review in the studies table that is direct evidence in people with MS, reporting a
+    Qualifies: a review in the studies table that is direct evidence in the population under review, reporting a
     pooled estimate with its CI on a difference scale with known orientation, for the one outcome
     domain the claim names (claims naming several domains, or only proxies, get none). Where several qualify, the one with the most studies, then the
     first by review id and file order.
@@ -335,6 +336,8 @@ def published_for_claims(claims: pd.DataFrame, reviews: pd.DataFrame, studies: p
     Parameters
     ----------
     claims, reviews, studies : pandas.DataFrame
+    target_condition : str
+        The condition code of the population under review.
 
     Returns
     -------
@@ -348,7 +351,7 @@ def published_for_claims(claims: pd.DataFrame, reviews: pd.DataFrame, studies: p
     if reviews is None or reviews.empty:
         return pd.DataFrame(columns=cols)
     oriented = orient_published(reviews)
-    direct = studies.loc[(studies["design"] == "systematic_review") & (studies["condition"] == "ms")
+    direct = studies.loc[(studies["design"] == "systematic_review") & (studies["condition"] == target_condition)
                          & (studies["directness"] == "direct"), "study_id"]
     oriented = oriented.loc[oriented["review_id"].isin(direct) & oriented["favours_estimate"].notna()
                             & oriented["favours_ci_low"].notna() & oriented["favours_ci_high"].notna()]

@@ -137,6 +137,9 @@ def synthesise(
     rationale: bool = True,
     reviews: pd.DataFrame | None = None,
     background: pd.DataFrame | None = None,
+    *,
+    target_condition: str,
+    population_label: str,
 ) -> Synthesis:
     """Run the whole engine: links, per-trial directions, effect sets, certainty and verdicts.
 
@@ -153,14 +156,20 @@ def synthesise(
         carries a verdict where this review cannot pool (instead of, never on top of, its trials).
     background : pandas.DataFrame, optional
         Authoritative evidence about the condition (:func:`evidence_review.background.load_background`).
+    target_condition : str
+        The condition code (of the conditions file) of the population under review: evidence in
+        any other population is indirect.
+    population_label : str
+        How the reasons name that population (the ``population_label`` parameter).
 
     Returns
     -------
     Synthesis
     """
     outcomes = outcomes.assign(reported_direction=outcomes["direction"], direction=point_estimate_directions(outcomes))
-    study_links = link_claims(claims, outcomes, studies, rationale=rationale)
-    source_links = link_background(claims, background)
+    population = {"target_condition": target_condition, "population_label": population_label}
+    study_links = link_claims(claims, outcomes, studies, rationale=rationale, **population)
+    source_links = link_background(claims, background, **population)
     if not rationale:
         source_links = source_links.drop(columns="rationale")
     links = pd.concat([study_links, source_links], ignore_index=True) if len(source_links) else study_links
@@ -189,13 +198,13 @@ def synthesise(
     effects = trial_effects(study_links, outcomes, columns=["claim_id"], linked_from_outcomes=True)
     linked_ids = list(claim_names[used])
     pooled = pool_claims(effects, linked_ids, method)[_POOLED_COLUMNS] if linked_ids else pd.DataFrame(columns=_POOLED_COLUMNS)
-    published = published_for_claims(claims, reviews, studies)
+    published = published_for_claims(claims, reviews, studies, target_condition=target_condition)
     carriers = _carriers(claims, pooled, published) if len(pooled) else None
 
     # The verdict rests on the basis rows; a filter would copy each of their columns, so rows are masked instead.
     counts = count_by_claim(trials, trial_claim, n_codes, rows=basis_rows)
     counts = counts_frame({k: v[used] for k, v in counts.items()}, claim_names[used], ids)
-    verdicts = verdicts_from_counts(claims, counts, set(linked_ids), carriers).reindex(ids)
+    verdicts = verdicts_from_counts(claims, counts, set(linked_ids), carriers, population_label=population_label).reindex(ids)
     # A claim with basis rows is graded on them, any other on all its trials.
     has_basis = np.zeros(n_codes, dtype=bool)
     has_basis[used] = counts.reindex(claim_names[used])["k"].to_numpy() > 0
@@ -203,7 +212,7 @@ def synthesise(
     graded = claims.loc[claims["claim_id"].isin(set(linked_ids))]
     inputs = grading_inputs_by_code(trials, trial_claim, claim_names, rows=graded_rows).reindex(pd.Index(list(graded["claim_id"]), name="claim_id"))
     statement_carried = set(verdicts.index[verdicts["carried_by"] == "authoritative sources"])
-    certainty, domains = certainty_from_inputs(inputs, graded, carriers, statement_carried)
+    certainty, domains = certainty_from_inputs(inputs, graded, carriers, statement_carried, population_label=population_label)
     certainty = certainty.reindex(ids)
 
     per_link = _link_counts(study_links, source_links, ids)

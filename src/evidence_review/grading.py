@@ -47,15 +47,15 @@ def grading_inputs(trials: pd.DataFrame, claim_ids) -> pd.DataFrame:
     ----------
     trials : pandas.DataFrame
         Claim x trial rows (``participants``, ``rob_overall``, ``directness``, ``randomised``,
-        ``ms_population``, ``direction``, ``agreement``).
+        ``target_population``, ``direction``, ``agreement``).
     claim_ids : sequence of str
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``claim_id``: ``k``, ``n`` (printed participants), ``share_high``,
-        ``share_concerns``, ``share_direct``, ``share_randomised``, ``ms`` (any trial in people with
-        MS), ``all_small``, ``benefit``, ``harm``, ``agree``, ``disagree``.
+        ``share_concerns``, ``share_direct``, ``share_randomised``, ``in_population`` (any trial in
+        the population under review), ``all_small``, ``benefit``, ``harm``, ``agree``, ``disagree``.
     """
     codes, names = pd.factorize(trials["claim_id"])
     return grading_inputs_by_code(trials, codes, names).reindex(pd.Index(list(claim_ids), name="claim_id"))
@@ -101,7 +101,7 @@ def grading_inputs_by_code(trials: pd.DataFrame, codes: np.ndarray, names, rows:
         "w_concerns": total(w * trials["rob_overall"].isin(CONCERNS).to_numpy()),
         "w_direct": total(w * matches(trials["directness"], "direct")),
         "w_randomised": total(w * trials["randomised"].to_numpy(dtype=bool)),
-        "ms": total(trials["ms_population"].to_numpy(dtype=bool)) > 0,
+        "in_population": total(trials["target_population"].to_numpy(dtype=bool)) > 0,
         "all_small": total(n0 < SMALL_TRIAL) == k,
         "benefit": total(matches(trials["direction"], "benefit")).astype(np.int64),
         "harm": total(matches(trials["direction"], "harm")).astype(np.int64),
@@ -115,7 +115,7 @@ def grading_inputs_by_code(trials: pd.DataFrame, codes: np.ndarray, names, rows:
 
 
 def grade_claim(r: dict, background: bool = False, carrier: dict | None = None,
-                statement_carried: bool = False) -> tuple[int, list[tuple[str, int, str]]]:
+                statement_carried: bool = False, *, population_label: str) -> tuple[int, list[tuple[str, int, str]]]:
     """GRADE domains for one claim: the starting level and ``(domain, change, reason)`` per domain.
 
     Parameters
@@ -130,6 +130,8 @@ def grade_claim(r: dict, background: bool = False, carrier: dict | None = None,
     statement_carried : bool
         The verdict rests on authoritative statements (guidelines, societies' or consensus
         statements), whose precision cannot be judged from a count of participants.
+    population_label : str
+        How the reasons name the population under review (the ``population_label`` parameter).
 
     Returns
     -------
@@ -166,8 +168,8 @@ def grade_claim(r: dict, background: bool = False, carrier: dict | None = None,
     else:
         rows.append(("inconsistency", 0, "Not serious: no result points the other way."))
 
-    if not r["ms"]:
-        rows.append(("indirectness", -2, "Very serious: no study in people with MS."))
+    if not r["in_population"]:
+        rows.append(("indirectness", -2, f"Very serious: no study in {population_label}."))
     elif r["share_direct"] < 0.5:
         rows.append(("indirectness", -1, f"Serious: only {r['share_direct']:.0%} of participants from direct evidence."))
     else:
@@ -202,7 +204,7 @@ def grade_claim(r: dict, background: bool = False, carrier: dict | None = None,
 
 
 def certainty_table(trials: pd.DataFrame, claims: pd.DataFrame, carriers: pd.DataFrame | None = None,
-                    statement_carried: set | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    statement_carried: set | None = None, *, population_label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """GRADE certainty for every claim that has a body of evidence.
 
     Parameters
@@ -216,6 +218,8 @@ def certainty_table(trials: pd.DataFrame, claims: pd.DataFrame, carriers: pd.Dat
         ``ci_low``, ``ci_high``, ``i2``).
     statement_carried : set of str, optional
         Claims whose verdict rests on authoritative statements.
+    population_label : str
+        How the reasons name the population under review (the ``population_label`` parameter).
 
     Returns
     -------
@@ -225,11 +229,12 @@ def certainty_table(trials: pd.DataFrame, claims: pd.DataFrame, carriers: pd.Dat
         Tidy ``claim_id``, ``domain``, ``change``, ``reason``.
     """
     graded = claims.loc[claims["claim_id"].isin(set(trials["claim_id"]))]
-    return certainty_from_inputs(grading_inputs(trials, graded["claim_id"]), graded, carriers, statement_carried)
+    return certainty_from_inputs(grading_inputs(trials, graded["claim_id"]), graded, carriers, statement_carried,
+                                 population_label=population_label)
 
 
 def certainty_from_inputs(inputs: pd.DataFrame, graded: pd.DataFrame, carriers: pd.DataFrame | None = None,
-                          statement_carried: set | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                          statement_carried: set | None = None, *, population_label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`certainty_table` from grading inputs already made (:func:`grading_inputs`).
 
     Parameters
@@ -238,7 +243,7 @@ def certainty_from_inputs(inputs: pd.DataFrame, graded: pd.DataFrame, carriers: 
         Indexed by ``claim_id``, a row for every claim of ``graded``.
     graded : pandas.DataFrame
         ``claim_id`` and ``claim_type`` of the claims to grade, in output order.
-    carriers, statement_carried
+    carriers, statement_carried, population_label
         As for :func:`certainty_table`.
 
     Returns
@@ -251,7 +256,8 @@ def certainty_from_inputs(inputs: pd.DataFrame, graded: pd.DataFrame, carriers: 
     statement_carried = statement_carried or set()
     certainty, tidy = {}, []
     for claim_id, claim_type in zip(graded["claim_id"], graded["claim_type"]):
-        start, rows = grade_claim(inputs[claim_id], claim_type == "background", carrier_of.get(claim_id), claim_id in statement_carried)
+        start, rows = grade_claim(inputs[claim_id], claim_type == "background", carrier_of.get(claim_id), claim_id in statement_carried,
+                                  population_label=population_label)
         level = min(4, max(1, start + sum(change for _, change, _ in rows)))
         certainty[claim_id] = (CERTAINTY_LEVELS[4 - level],
                                [f"{domain.replace('_', ' ').capitalize()} ({change:+d}): {reason}" if domain != "start" else f"Start: {reason}"
@@ -262,7 +268,8 @@ def certainty_from_inputs(inputs: pd.DataFrame, graded: pd.DataFrame, carriers: 
     return table, domains
 
 
-def grade_certainty(trials: pd.DataFrame, carrier: dict | None = None, background: bool = False) -> tuple[str, list[str]]:
+def grade_certainty(trials: pd.DataFrame, carrier: dict | None = None, background: bool = False, *,
+                    population_label: str) -> tuple[str, list[str]]:
     """GRADE certainty of the evidence for one claim (see :func:`certainty_table`).
 
     Parameters
@@ -273,6 +280,8 @@ def grade_certainty(trials: pd.DataFrame, carrier: dict | None = None, backgroun
         The estimate carrying the verdict (keys ``scale``, ``estimate``, ``ci_low``, ``ci_high``, ``i2``).
     background : bool
         The claim is about the condition itself.
+    population_label : str
+        How the reasons name the population under review (the ``population_label`` parameter).
 
     Returns
     -------
@@ -285,5 +294,5 @@ def grade_certainty(trials: pd.DataFrame, carrier: dict | None = None, backgroun
     t = trials.assign(claim_id="claim")
     claims = pd.DataFrame({"claim_id": ["claim"], "claim_type": ["background" if background else "benefit"]})
     carriers = pd.DataFrame([carrier], index=pd.Index(["claim"], name="claim_id")) if carrier else None
-    table, _ = certainty_table(t, claims, carriers)
+    table, _ = certainty_table(t, claims, carriers, population_label=population_label)
     return table.loc["claim", "certainty"], table.loc["claim", "reasons"]

@@ -302,7 +302,8 @@ def _indirect_reasons(study_reason: np.ndarray, study_idx: np.ndarray, pair_doma
 
 
 def link_claims(
-    claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame, rationale: bool = True
+    claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame, rationale: bool = True, *,
+    target_condition: str, population_label: str,
 ) -> pd.DataFrame:
     """Link each claim to every outcome row in one of its outcome domains.
 
@@ -317,12 +318,16 @@ def link_claims(
         The validated tables.
     rationale : bool
         Also write the one-sentence ``rationale`` per link (presentation; skip it for speed).
+    target_condition : str
+        The condition code of the population under review; studies of any other condition are indirect.
+    population_label : str
+        How the indirect reason names that population ("not " + the label).
 
     Returns
     -------
     pandas.DataFrame
         One row per claim x outcome with study characteristics, ``proxy_outcome`` (marked ``~``
-        in the claims file), ``ms_population``, ``controlled``, ``randomised``, ``directness``
+        in the claims file), ``target_population``, ``controlled``, ``randomised``, ``directness``
         (``direct`` or ``indirect``), ``indirect_reason``, ``agreement``, ``evidence_kind``
         (``study``), integer keys ``_claim_rank``, ``_study_rank``, ``_trial_rank`` (sorted order)
         ``_outcome_row`` (row of the outcomes table) and ``_direction_code`` (position in
@@ -331,15 +336,15 @@ def link_claims(
     """
     pairs = explode_domains(claims.loc[claims["testable"]])
     # Study columns a link needs; the rest (condition, sample sizes, reasons) is summed up in
-    # ms_population, participants and indirect_reason, or one join away by study_id.
+    # target_population, participants and indirect_reason, or one join away by study_id.
     study_cols = ["study_id", "design", "intervention", "comparator", "trial_group", "rob_overall"]
     # Everything per study and per claim is computed on the small tables; the (large) claim x
     # outcome join is done on integer codes, and each column is gathered once at the end.
     st = studies.loc[studies["design"] != "systematic_review"].sort_values("study_id", kind="stable").reset_index(drop=True)
     observational = (st["intervention"] == "no_intervention").to_numpy()
-    ms_study = (st["condition"] == "ms").to_numpy()
+    in_population = (st["condition"] == target_condition).to_numpy()
     indirect_study = (st["directness"] == "indirect").to_numpy()
-    study_reason = np.where(~ms_study, "not people with MS",
+    study_reason = np.where(~in_population, f"not {population_label}",
                             np.where(indirect_study, st["directness_reason"].fillna("indirect intervention").astype(str), ""))
     cl = claims.set_index("claim_id").loc[pairs["claim_id"], ["claim_type", "expected_direction"]]
     pair_background = (cl["claim_type"] == "background").to_numpy()
@@ -382,7 +387,7 @@ def link_claims(
     for col in study_cols:
         columns[col] = _gather(st[col], study_idx, shared=col not in _IDENTIFIERS)
     columns["participants"] = _gather(st["n_randomised"].fillna(st["n_analysed"]), study_idx)
-    columns["ms_population"] = ms_study[study_idx]
+    columns["target_population"] = in_population[study_idx]
     columns["randomised"] = st["design"].isin(RANDOMISED_DESIGNS).to_numpy()[study_idx]
     between = _row_codes(outcomes["basis"], ("between_group",), distinct["basis"])[out_idx] == 0
     columns["controlled"] = st["design"].isin(CONTROLLED_DESIGNS).to_numpy()[study_idx] & between
@@ -407,11 +412,12 @@ def link_claims(
     return merged
 
 
-def link_background(claims: pd.DataFrame, background: pd.DataFrame) -> pd.DataFrame:
+def link_background(claims: pd.DataFrame, background: pd.DataFrame, *, target_condition: str,
+                    population_label: str) -> pd.DataFrame:
     """Link background claims to authoritative evidence rows by outcome domain.
 
     Each row becomes one "source" that counts once, like a trial. A row is direct when it is
-    about people with MS and its domain is one the claim names (not a proxy).
+    about the population under review and its domain is one the claim names (not a proxy).
 
     Parameters
     ----------
@@ -419,6 +425,10 @@ def link_background(claims: pd.DataFrame, background: pd.DataFrame) -> pd.DataFr
         The claims table.
     background : pandas.DataFrame
         :func:`evidence_review.background.load_background` output.
+    target_condition : str
+        The condition code of the population under review.
+    population_label : str
+        How the indirect reason names that population.
 
     Returns
     -------
@@ -429,7 +439,7 @@ def link_background(claims: pd.DataFrame, background: pd.DataFrame) -> pd.DataFr
         ``source_type`` and ``evidence_kind == "background_evidence"``.
     """
     cols = ["claim_id", "outcome_id", "study_id", "trial_group", "outcome_domain", "proxy_outcome", "claim_type",
-            "expected_direction", "design", "source_type", "participants", "randomised", "controlled", "ms_population",
+            "expected_direction", "design", "source_type", "participants", "randomised", "controlled", "target_population",
             "basis", "comparator", "rob_overall", "direction", "directness", "indirect_reason", "agreement",
             "evidence_kind", "statement", "instrument", "comparison", "p_value", "p_operator", "rationale"]
     bg_claims = claims.loc[claims["testable"] & (claims["claim_type"] == "background")]
@@ -437,10 +447,10 @@ def link_background(claims: pd.DataFrame, background: pd.DataFrame) -> pd.DataFr
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     pairs = explode_domains(bg_claims).merge(bg_claims[["claim_id", "claim_type", "expected_direction"]], on="claim_id")
     rows = pairs.merge(background, on="outcome_domain")
-    ms = (rows["condition"] == "ms").to_numpy()
+    in_population = (rows["condition"] == target_condition).to_numpy()
     proxy = rows["proxy_outcome"].to_numpy(dtype=bool)
     reason = _join_nonempty([
-        pd.Series(np.where(ms, "", "not people with MS")),
+        pd.Series(np.where(in_population, "", f"not {population_label}")),
         pd.Series(np.where(proxy, rows["outcome_domain"].astype(str) + " is a proxy for the named outcome", "")),
     ], "; ").to_numpy()
     out = pd.DataFrame({
@@ -457,7 +467,7 @@ def link_background(claims: pd.DataFrame, background: pd.DataFrame) -> pd.DataFr
         "participants": rows["n"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
         "randomised": False,
         "controlled": False,
-        "ms_population": ms,
+        "target_population": in_population,
         "basis": "statement",
         "comparator": "none",
         # Sources outside the study tables have no risk-of-bias judgement of their own.

@@ -225,6 +225,29 @@ def _reset_kernel(km) -> None:
                            store_history=False, timeout=60, output_hook=lambda msg: None)
 
 
+def without_default_parameters(nb):
+    """The notebook without its ``parameters`` cell when papermill injected the parameters it ran with.
+
+    The defaults describe the bundled review; a notebook built for another review shows only the
+    values it ran with (the ``injected-parameters`` cell), so it never names another topic.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The same notebook, changed in place.
+    """
+    def tagged(cell, tag):
+        return tag in cell.get("metadata", {}).get("tags", [])
+
+    if any(tagged(cell, "injected-parameters") for cell in nb.cells):
+        nb.cells = [cell for cell in nb.cells if not tagged(cell, "parameters")]
+    return nb
+
+
 def _tidy_notebook(nb, strip_run_metadata: bool = False, shown_parameters: dict | None = None) -> None:
     """Number executed cells 1, 2, ... so outputs do not depend on what the kernel ran before;
     optionally drop papermill's per-run metadata (timestamps, durations, input and output paths)
@@ -234,7 +257,8 @@ def _tidy_notebook(nb, strip_run_metadata: bool = False, shown_parameters: dict 
     fixed one, so a build is byte-identical to the next.
 
     With ``shown_parameters``, the injected cell is rewritten to inject exactly those (and removed
-    when there are none): the notebook then reads as if only they had been passed.
+    when there are none): the notebook then reads as if only they had been passed. A notebook left
+    with injected parameters keeps only them, not its defaults (:func:`without_default_parameters`).
 
     Parameters
     ----------
@@ -259,6 +283,7 @@ def _tidy_notebook(nb, strip_run_metadata: bool = False, shown_parameters: dict 
                 cell.source = translate_parameters(KERNEL_NAME, "python", shown_parameters, "Parameters")
             else:
                 nb.cells.remove(cell)
+    without_default_parameters(nb)
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell["id"] = "injected-parameters"

@@ -83,7 +83,8 @@ def apply_filters(evidence: Evidence, designs=DESIGNS, min_year: int | None = No
     )
 
 
-def excluded_per_claim(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame) -> pd.Series:
+def excluded_per_claim(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame, *,
+                       target_condition: str, population_label: str) -> pd.Series:
     """How many of the studies the inclusion filters excluded have a result that bears on each claim.
 
     A claim with no evidence in the review may have had some before the filters: its summary then
@@ -95,6 +96,8 @@ def excluded_per_claim(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd
         The claims table.
     outcomes, studies : pandas.DataFrame
         The outcomes and studies the filters excluded (validated tables).
+    target_condition, population_label : str
+        The review's population (parameters of the same names), as the linking needs them.
 
     Returns
     -------
@@ -106,7 +109,8 @@ def excluded_per_claim(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd
     counts = pd.Series(0, index=pd.Index(claims["claim_id"], name="claim_id"), dtype="int64")
     if outcomes.empty or studies.empty:
         return counts
-    links = link_claims(claims, outcomes, studies, rationale=False)
+    links = link_claims(claims, outcomes, studies, rationale=False, target_condition=target_condition,
+                        population_label=population_label)
     found = links.groupby("claim_id")["study_id"].nunique()
     return counts.add(found, fill_value=0).astype("int64")
 
@@ -129,14 +133,17 @@ class Review:
         claims = self.evidence.claims
         if self.excluded is None:
             return pd.Series(0, index=pd.Index(claims["claim_id"], name="claim_id"), dtype="int64")
-        return excluded_per_claim(claims, self.excluded.outcomes, self.excluded.studies)
+        return excluded_per_claim(claims, self.excluded.outcomes, self.excluded.studies,
+                                  target_condition=self.params.target_condition,
+                                  population_label=self.params.population_label)
 
     @cached_property
     def synthesis(self) -> Synthesis:
         """The engine's output (see :func:`evidence_review.engine.synthesise`)."""
         ev = self.evidence
         return synthesise(ev.claims, ev.outcomes, ev.studies, method=self.params.pooling_method, reviews=ev.reviews,
-                          background=ev.background)
+                          background=ev.background, target_condition=self.params.target_condition,
+                          population_label=self.params.population_label)
 
     @property
     def claim(self) -> pd.Series:
@@ -168,7 +175,8 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
     """
     p = validate_parameters(source, **params)
     evidence = load_evidence(p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.background_path,
-                             conditions_path=p.conditions_path, interventions_path=p.interventions_path)
+                             conditions_path=p.conditions_path, interventions_path=p.interventions_path,
+                             target_condition=p.target_condition, parameters_source=source)
     if require_claim:
         _check_claim(p.claim_id, evidence.claims, source)
     scorecard = None

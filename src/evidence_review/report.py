@@ -262,6 +262,46 @@ def domain_labels(domains: pd.DataFrame) -> dict:
     return dict(zip(domains["code"], domains["label"]))
 
 
+def code_labels(evidence) -> dict:
+    """Code -> label of a review's own vocabularies: interventions, conditions and outcome domains.
+
+    Outcome domains win where one code is in several files (they label the most tables).
+
+    Parameters
+    ----------
+    evidence : evidence_review.studies.Evidence
+        Its ``interventions``, ``conditions`` and ``domains`` tables (``code``, ``label``).
+
+    Returns
+    -------
+    dict
+        For :func:`evidence_review.present.people_table` and :func:`evidence_review.present.label_code`.
+    """
+    labels = {}
+    for frame in (evidence.interventions, evidence.conditions, evidence.domains):
+        labels.update(zip(frame["code"], frame["label"]))
+    return labels
+
+
+def condition_label(evidence, code: str) -> str:
+    """The label the conditions file gives a condition code (the code itself when it has none).
+
+    Parameters
+    ----------
+    evidence : evidence_review.studies.Evidence
+    code : str
+        A condition code, e.g. the review's ``target_condition``.
+
+    Returns
+    -------
+    str
+        E.g. the short name the evidence map's columns use ("Randomised, <label>").
+    """
+    conditions = evidence.conditions
+    match = conditions.loc[conditions["code"] == code, "label"]
+    return str(match.iloc[0]) if len(match) else str(code)
+
+
 def domain_use_table(claims: pd.DataFrame) -> pd.DataFrame:
     """How many claims name each outcome domain, as a named outcome or as a proxy.
 

@@ -9,6 +9,14 @@ __all__ = ["write_results", "atomic_write_text"]
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text so that ``path`` holds either its old content or all of ``text``, never part.
+
+    Parameters
+    ----------
+    path : Path
+        The file; its folder is made if missing.
+    text : str
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")

@@ -174,6 +174,36 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+#: The bundled review's own words in ``docs/methods.md``, marked so that a review of another topic shows its own:
+#: ``<!--topic:population-->the bundled words<!--/topic-->`` (HTML comments are hidden where the file is read as Markdown).
+_TOPIC_WORD = re.compile(r"<!--topic:(\w+)-->(.*?)<!--/topic-->", re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def topic_methods_text(markdown_text: str, words: dict) -> str:
+    """The methods text for one review: each marked word of the bundled review replaced by this review's.
+
+    Parameters
+    ----------
+    markdown_text : str
+        ``docs/methods.md``, whose topic words are marked ``<!--topic:KEY-->words<!--/topic-->``.
+    words : dict
+        KEY -> this review's words (``population``, ``condition``, ``intervention``); a key not given
+        keeps the marked words.
+
+    Returns
+    -------
+    str
+        Markdown without HTML comments; the replacements are plain text (Markdown characters escaped).
+    """
+    def replace(match):
+        key, original = match.group(1), match.group(2)
+        return _MARKDOWN_SPECIAL.sub(r"\\\1", str(words[key])) if key in words else original
+
+    return _COMMENT.sub("", _TOPIC_WORD.sub(replace, markdown_text))
+
+
 def methods_html(markdown_text: str) -> str:
     """``docs/methods.md`` as HTML: raw HTML in the text escaped, every heading given an id.
 
@@ -363,9 +393,12 @@ def studies_page(review) -> str:
     -------
     str
     """
+    from .report import code_labels
+    from .vocab import DESIGNS
+
     rows = []
     s = review.evidence.studies
-    from .vocab import DESIGNS
+    labels = code_labels(review.evidence)
 
     s = s.assign(_rank=s["design"].map({d: i for i, d in enumerate(DESIGNS)}))
     for r in s.sort_values(["directness", "_rank", "year", "study_id"], na_position="last").to_dict("records"):
@@ -375,13 +408,13 @@ def studies_page(review) -> str:
             "title": "" if pd.isna(r["title"]) else r["title"],
             "journal": "" if pd.isna(r.get("journal")) else r["journal"],
             "design": label_code(r["design"]), "population": "" if pd.isna(r["population"]) else r["population"],
-            "n": format_number(n, 0), "intervention": label_code(r["intervention"]),
+            "n": format_number(n, 0), "intervention": label_code(r["intervention"], labels),
             "comparator": cell_text(r["comparator"], "comparator"), "directness": label_code(r["directness"]),
             "rob": label_code(r["rob_overall"]), "url": r["source_url"] if isinstance(r.get("source_url"), str)
             and r["source_url"].startswith(("https://", "http://")) else "",
         })
     return render("studies.html", page_title=f"{review.params.title}: included studies", title=review.params.title,
-                  studies=rows)
+                  studies=rows, population_label=review.params.population_label)
 
 
 _BODY = re.compile(r"<body[^>]*>")
@@ -485,14 +518,18 @@ def write_site(review, folder: Path, notebooks: list[str], claim_ids: list[str],
     from .paths import project_root
     from .sof import intervention_name, summary_of_findings
 
+    from .report import condition_label
+
     methods_path = project_root() / "docs" / "methods.md"
+    topic = {"population": review.params.population_label, "intervention": intervention_name(review.params.title),
+             "condition": condition_label(review.evidence, review.params.target_condition)}
     pages = {
         "style.css": stylesheet(),
         "summary.html": summary_page(review, map_png, map_alt, claim_ids),
         "index.html": index_page(review, notebooks, claim_ids),
         "studies.html": studies_page(review),
         "methods.html": render("methods.html", page_title="Methods", title=review.params.title,
-                               body=methods_html(methods_path.read_text(encoding="utf-8"))),
+                               body=methods_html(topic_methods_text(methods_path.read_text(encoding="utf-8"), topic))),
     }
     sof = summary_of_findings(review.evidence.claims, review.synthesis, _domain_labels(review),
                               intervention_name(review.params.title), _excluded(review))

@@ -107,7 +107,7 @@ def synthesis_table(synthesis, name: str) -> pd.DataFrame:
 
 
 def intervention_name(title: str) -> str:
-    """The intervention a review title names: "Massage for multiple sclerosis" -> "massage".
+    """The intervention a review title names: "Humming for tinnitus" -> "humming".
 
     Parameters
     ----------
@@ -143,7 +143,7 @@ def grade_statement(verdict: str, certainty, expected_direction: str, claim_type
     claim_type : str
         ``background`` claims are about the condition, not the intervention.
     intervention : str
-        E.g. "massage".
+        E.g. "humming".
     outcome : str
         Outcome label(s), lower case, e.g. "pain".
     excluded : int

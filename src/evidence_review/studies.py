@@ -11,18 +11,25 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .background import empty_background, load_background
-from .claims import BOOL_WORDS, load_claims, load_outcome_domains, slug_column
-from .parameters import DEFAULTS
+from .claims import (
+    BOOL_WORDS,
+    NO_INTERVENTION,
+    load_claims,
+    load_conditions,
+    load_interventions,
+    load_outcome_domains,
+    slug_column,
+    vocabulary_column,
+)
+from .parameters import DEFAULTS, unknown_target_condition
 from .paths import resolve_path
 from .tables import InputError, Problem, combine_errors, read_table, shown, spreadsheet_row, validate_table
 from .vocab import (
     BASES,
     COMPARATORS,
-    CONDITIONS,
     DESIGNS,
     DIRECTIONS,
     DIRECTNESS,
-    INTERVENTIONS,
     P_OPERATORS,
     ROB_DOMAINS,
     ROB_JUDGEMENTS,
@@ -31,7 +38,7 @@ from .vocab import (
 )
 
 __all__ = [
-    "STUDIES_SCHEMA",
+    "studies_schema",
     "outcomes_schema",
     "reviews_schema",
     "load_studies",
@@ -39,6 +46,7 @@ __all__ = [
     "load_reviews",
     "Evidence",
     "load_evidence",
+    "empty_vocabulary",
 ]
 
 DOI = r"^10\.\d{4,9}/\S+$"
@@ -112,50 +120,69 @@ def _ci_contains(estimate: str, low: str, high: str):
     return check
 
 
-STUDIES_SCHEMA = pa.DataFrameSchema(
-    {
-        "study_id": slug_column("study_id", "negahban2013", unique=True),
-        "authors": _text(500),
-        "year": pa.Column(
-            "Int64",
-            pa.Check.in_range(1900, _dt.date.today().year, error="year must be a 4-digit year, not in the future"),
-            nullable=True,
-        ),
-        "title": _text(500),
-        "journal": _text(300),
-        "doi": pa.Column(str, pa.Check.str_matches(DOI, error="not a DOI (expected 10.NNNN/suffix, no https://doi.org/)"), nullable=True),
-        "pmid": pa.Column(str, pa.Check.str_matches(PMID, error="not a PMID (expected up to 9 digits)"), nullable=True),
-        "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be the http(s) address of the page read")),
-        "trial_group": slug_column("trial_group", "nazari2015", nullable=True),
-        "design": pa.Column(str, _one_of(DESIGNS, "design")),
-        "population": _text(300, nullable=False),
-        "condition": pa.Column(str, _one_of(CONDITIONS, "condition")),
-        "n_randomised": _count(1, N_ERROR),
-        "n_analysed": _count(1, N_ERROR),
-        "intervention": pa.Column(str, _one_of(INTERVENTIONS, "intervention")),
-        "intervention_detail": _text(500),
-        "comparator": pa.Column(str, _one_of(COMPARATORS, "comparator")),
-        "comparator_detail": _text(500),
-        "directness": pa.Column(str, _one_of(DIRECTNESS, "directness")),
-        "directness_reason": _text(300),
-        "rob_tool": pa.Column(str, _one_of(ROB_TOOLS, "rob_tool")),
-        **{d: pa.Column(str, _one_of(ROB_JUDGEMENTS, "risk-of-bias judgement")) for d in ROB_DOMAINS},
-        "rob_overall": pa.Column(str, _one_of(ROB_JUDGEMENTS, "risk-of-bias judgement")),
-        "rob_reason": _text(500),
-        "country": _text(100),
-        "notes": _text(),
-    },
-    checks=[
-        pa.Check(_not_above("n_analysed", "n_randomised"), error="n_randomised/n_analysed: n_analysed is larger than n_randomised"),
-        pa.Check(
-            lambda df: (df["directness"] != "indirect") | df["directness_reason"].notna(),
-            error="directness/directness_reason: an indirect study needs a directness_reason",
-        ),
-    ],
-    strict=True,
-    coerce=True,
-    name="studies",
-)
+def studies_schema(conditions=None, interventions=None, conditions_source: str = "the conditions file",
+                   interventions_source: str = "the interventions file") -> pa.DataFrameSchema:
+    """Build the studies-table schema for a review's condition and intervention vocabularies.
+
+    Parameters
+    ----------
+    conditions, interventions : collection of str, optional
+        Allowed ``condition`` and ``intervention`` codes (:data:`~evidence_review.claims.NO_INTERVENTION`
+        is always allowed); None checks only that the cell is filled in.
+    conditions_source, interventions_source : str
+        The vocabulary files, named in the messages.
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        Schema for ``studies.csv``.
+    """
+    if interventions is not None:
+        interventions = [*[c for c in interventions if c != NO_INTERVENTION], NO_INTERVENTION]
+    return pa.DataFrameSchema(
+        {
+            "study_id": slug_column("study_id", "negahban2013", unique=True),
+            "authors": _text(500),
+            "year": pa.Column(
+                "Int64",
+                pa.Check.in_range(1900, _dt.date.today().year, error="year must be a 4-digit year, not in the future"),
+                nullable=True,
+            ),
+            "title": _text(500),
+            "journal": _text(300),
+            "doi": pa.Column(str, pa.Check.str_matches(DOI, error="not a DOI (expected 10.NNNN/suffix, no https://doi.org/)"), nullable=True),
+            "pmid": pa.Column(str, pa.Check.str_matches(PMID, error="not a PMID (expected up to 9 digits)"), nullable=True),
+            "source_url": pa.Column(str, pa.Check.str_matches(URL, error="source_url must be the http(s) address of the page read")),
+            "trial_group": slug_column("trial_group", "nazari2015", nullable=True),
+            "design": pa.Column(str, _one_of(DESIGNS, "design")),
+            "population": _text(300, nullable=False),
+            "condition": vocabulary_column(conditions, "condition", conditions_source),
+            "n_randomised": _count(1, N_ERROR),
+            "n_analysed": _count(1, N_ERROR),
+            "intervention": vocabulary_column(interventions, "intervention", interventions_source),
+            "intervention_detail": _text(500),
+            "comparator": pa.Column(str, _one_of(COMPARATORS, "comparator")),
+            "comparator_detail": _text(500),
+            "directness": pa.Column(str, _one_of(DIRECTNESS, "directness")),
+            "directness_reason": _text(300),
+            "rob_tool": pa.Column(str, _one_of(ROB_TOOLS, "rob_tool")),
+            **{d: pa.Column(str, _one_of(ROB_JUDGEMENTS, "risk-of-bias judgement")) for d in ROB_DOMAINS},
+            "rob_overall": pa.Column(str, _one_of(ROB_JUDGEMENTS, "risk-of-bias judgement")),
+            "rob_reason": _text(500),
+            "country": _text(100),
+            "notes": _text(),
+        },
+        checks=[
+            pa.Check(_not_above("n_analysed", "n_randomised"), error="n_randomised/n_analysed: n_analysed is larger than n_randomised"),
+            pa.Check(
+                lambda df: (df["directness"] != "indirect") | df["directness_reason"].notna(),
+                error="directness/directness_reason: an indirect study needs a directness_reason",
+            ),
+        ],
+        strict=True,
+        coerce=True,
+        name="studies",
+    )
 
 
 def _bool_words(series: pd.Series) -> pd.Series:
@@ -280,13 +307,18 @@ def reviews_schema(domains: set[str]) -> pa.DataFrameSchema:
     )
 
 
-def load_studies(path: str | Path) -> pd.DataFrame:
+def load_studies(path: str | Path, conditions=None, interventions=None, conditions_source: str = "the conditions file",
+                 interventions_source: str = "the interventions file") -> pd.DataFrame:
     """Load and validate ``studies.csv``.
 
     Parameters
     ----------
     path : str or Path
         The studies file.
+    conditions, interventions : collection of str, optional
+        The codes of the review's conditions and interventions files (see :func:`studies_schema`).
+    conditions_source, interventions_source : str
+        Those files, named in the messages.
 
     Returns
     -------
@@ -298,7 +330,8 @@ def load_studies(path: str | Path) -> pd.DataFrame:
     InputError
         Listing every bad row and column at once.
     """
-    studies = validate_table(read_table(path), STUDIES_SCHEMA, str(path))
+    schema = studies_schema(conditions, interventions, conditions_source, interventions_source)
+    studies = validate_table(read_table(path), schema, str(path))
     studies["trial_group"] = studies["trial_group"].fillna(studies["study_id"])
     return studies.sort_values("study_id", kind="stable").reset_index(drop=True)
 
@@ -405,6 +438,16 @@ def load_reviews(path: str | Path, domains: set[str], studies: pd.DataFrame | No
     return reviews
 
 
+def empty_vocabulary() -> pd.DataFrame:
+    """A vocabulary table (``code``, ``label``, ``description``) with no rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ("code", "label", "description")})
+
+
 @dataclass(frozen=True)
 class Evidence:
     """Everything one review works from, validated together.
@@ -415,6 +458,9 @@ class Evidence:
         The five input tables.
     background : pandas.DataFrame
         Authoritative evidence about the condition itself (empty when no such file is given).
+    conditions, interventions : pandas.DataFrame
+        The review's condition and intervention vocabularies (``code``, ``label``, ``description``);
+        the interventions do not list the built-in ``no_intervention``.
     """
 
     domains: pd.DataFrame
@@ -423,6 +469,8 @@ class Evidence:
     outcomes: pd.DataFrame
     reviews: pd.DataFrame
     background: pd.DataFrame = field(default_factory=empty_background)
+    conditions: pd.DataFrame = field(default_factory=empty_vocabulary)
+    interventions: pd.DataFrame = field(default_factory=empty_vocabulary)
 
 
 def load_evidence(
@@ -434,6 +482,8 @@ def load_evidence(
     background_path=DEFAULTS["background_path"],
     conditions_path=DEFAULTS["conditions_path"],
     interventions_path=DEFAULTS["interventions_path"],
+    target_condition: str | None = None,
+    parameters_source: str = "parameters",
 ) -> Evidence:
     """Load and cross-validate all input tables, reporting the problems of every file at once.
 
@@ -447,7 +497,12 @@ def load_evidence(
         Optional authoritative background evidence; ``None``, or the default file when it does not
         exist, means none.
     conditions_path, interventions_path : str or Path
-        The condition and intervention vocabularies (``code,label,description``).
+        The vocabularies of ``studies.csv``'s ``condition`` and ``intervention`` (and of the
+        background evidence's ``condition``).
+    target_condition : str, optional
+        The ``target_condition`` parameter: when given, it must be a code of the conditions file.
+    parameters_source : str
+        Where the parameters came from, named in that problem.
 
     Returns
     -------
@@ -469,22 +524,29 @@ def load_evidence(
             return None
 
     domains = attempt(load_outcome_domains, resolve_path(domains_path))
+    conditions_file, interventions_file = resolve_path(conditions_path), resolve_path(interventions_path)
+    conditions = attempt(load_conditions, conditions_file)
+    interventions = attempt(load_interventions, interventions_file)
     if domains is None:
         raise combine_errors(errors)
+    # A broken vocabulary file is reported on its own; its column is then only checked for being filled in.
+    condition_codes = None if conditions is None else conditions["code"].tolist()
+    if condition_codes is not None and target_condition is not None:
+        problem = unknown_target_condition(target_condition, condition_codes, parameters_source)
+        if problem:
+            errors.append(problem)
+    intervention_codes = None if interventions is None else interventions["code"].tolist()
     codes = set(domains["code"])
-    # The condition and intervention vocabularies have the form of the outcome domains.
-    for vocabulary in (conditions_path, interventions_path):
-        attempt(load_outcome_domains, resolve_path(vocabulary))
     claims = attempt(load_claims, resolve_path(claims_path), codes)
-    studies = attempt(load_studies, resolve_path(studies_path))
+    studies = attempt(load_studies, resolve_path(studies_path), condition_codes, intervention_codes,
+                      conditions_file.name, interventions_file.name)
     outcomes = attempt(load_outcomes, resolve_path(outcomes_path), codes, None, studies)
     reviews = attempt(load_reviews, resolve_path(reviews_path), codes, studies)
     background = empty_background()
     if background_path is not None:
         path = resolve_path(background_path)
         if path.exists() or path != resolve_path(DEFAULTS["background_path"]):
-            background = attempt(load_background, path, codes)
+            background = attempt(load_background, path, codes, condition_codes, conditions_file.name)
     if errors:
         raise combine_errors(errors)
-    return Evidence(domains, claims, studies, outcomes, reviews, background)
-
+    return Evidence(domains, claims, studies, outcomes, reviews, background, conditions, interventions)

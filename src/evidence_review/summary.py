@@ -17,7 +17,7 @@ _CERTAINTY_WORDS = {
 }
 
 
-def plain_sentence(row: pd.Series) -> str:
+def plain_sentence(row: pd.Series, population_label: str) -> str:
     """One plain-language sentence for a claim's verdict.
 
     Parameters
@@ -26,6 +26,8 @@ def plain_sentence(row: pd.Series) -> str:
         A row of the verdicts table (``verdict``, ``certainty``, ``basis_trials_agreeing``,
         ``basis_trials_disagreeing``, ``trials``), optionally with the claim's ``claim_type`` and
         ``excluded_studies``: studies bearing on the claim that the inclusion filters excluded.
+    population_label : str
+        How the sentence names the population under review (the ``population_label`` parameter).
 
     Returns
     -------
@@ -39,7 +41,7 @@ def plain_sentence(row: pd.Series) -> str:
     agree, disagree = int(row["basis_trials_agreeing"]), int(row["basis_trials_disagreeing"])
     total = agree + disagree
     sure = _CERTAINTY_WORDS.get(row["certainty"], "")
-    who = "Studies of people with MS" if row.get("claim_type") == "background" else "Controlled studies in people with MS"
+    who = f"Studies of {population_label}" if row.get("claim_type") == "background" else f"Controlled studies in {population_label}"
     n = int(row["trials"])
     studies = f"{n} study" if n == 1 else f"{n} studies"
     settle = "not able" if n == 1 else "none of them able"

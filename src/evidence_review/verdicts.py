@@ -211,9 +211,9 @@ def _weak_only(r: dict) -> bool:
     return r["weak_benefit"] == r["benefit"] and r["strong_not_benefit"] > 0
 
 
-def _decide_background(r: dict, expected: str) -> tuple[str, list[str], str, float]:
+def _decide_background(r: dict, expected: str, population_label: str) -> tuple[str, list[str], str, float]:
     if r["k"] == 0:
-        return "insufficient", ["No direct evidence about people with MS; only indirect evidence."], "", np.nan
+        return "insufficient", [f"No direct evidence about {population_label}; only indirect evidence."], "", np.nan
     a_agree, a_disagree = r["authority_agree"], r["authority_disagree"]
     if a_agree or a_disagree:
         summary = f"{a_agree} authoritative source(s) agree with the claim, {a_disagree} disagree."
@@ -225,7 +225,7 @@ def _decide_background(r: dict, expected: str) -> tuple[str, list[str], str, flo
     if signed == 0:
         return "insufficient", ["No source finds an association either way, and no authoritative source states it."], "", np.nan
     p = float(sign_test([r["agree"]], [r["disagree"]])[0])
-    summary = f"{r['agree']} of {signed} studies with a direction agree with the claim (associations in people with MS)."
+    summary = f"{r['agree']} of {signed} studies with a direction agree with the claim (associations in {population_label})."
     if p < SIGN_TEST_ALPHA:
         return ("supported" if r["agree"] > r["disagree"] else "not_supported"), [summary], "sign test", p
     return "insufficient", [summary, f"Too few to rule out chance (sign test p = {p:.2g}), and no authoritative source states it."], "", p
@@ -283,7 +283,8 @@ def _decide_votes(r: dict, expected: str) -> tuple[str, list[str], str, float]:
     return "insufficient", [summary + f"{both}; too few to rule out chance (sign test p = {p:.2g})."], "", p
 
 
-def verdict_table(claims: pd.DataFrame, basis: pd.DataFrame, linked_claims: set, carriers: pd.DataFrame | None = None) -> pd.DataFrame:
+def verdict_table(claims: pd.DataFrame, basis: pd.DataFrame, linked_claims: set, carriers: pd.DataFrame | None = None, *,
+                  population_label: str) -> pd.DataFrame:
     """Verdict on the fixed scale for many claims at once (rules in ``docs/methods.md`` section 7).
 
     Parameters
@@ -300,6 +301,8 @@ def verdict_table(claims: pd.DataFrame, basis: pd.DataFrame, linked_claims: set,
         vote count (this review's pooled g, or a published meta-analysis), with ``label``,
         ``scale``, ``measure``, ``estimate``, ``ci_low``, ``ci_high`` on the "positive favours
         the intervention" axis.
+    population_label : str
+        How the reasons name the population under review (the ``population_label`` parameter).
 
     Returns
     -------
@@ -307,16 +310,17 @@ def verdict_table(claims: pd.DataFrame, basis: pd.DataFrame, linked_claims: set,
         Indexed by ``claim_id``: ``verdict``, ``reasons`` (list), ``agree``, ``disagree``,
         ``carried_by`` (what decided it) and ``sign_test_p`` (the test the rule used, if any).
     """
-    return verdicts_from_counts(claims, claim_counts(basis, claims["claim_id"]), linked_claims, carriers)
+    return verdicts_from_counts(claims, claim_counts(basis, claims["claim_id"]), linked_claims, carriers,
+                                population_label=population_label)
 
 
 def verdicts_from_counts(claims: pd.DataFrame, counts: pd.DataFrame, linked_claims: set,
-                         carriers: pd.DataFrame | None = None) -> pd.DataFrame:
+                         carriers: pd.DataFrame | None = None, *, population_label: str) -> pd.DataFrame:
     """:func:`verdict_table` from per-claim counts already made (:func:`claim_counts` columns, indexed by ``claim_id``).
 
     Parameters
     ----------
-    claims, linked_claims, carriers
+    claims, linked_claims, carriers, population_label
         As for :func:`verdict_table`.
     counts : pandas.DataFrame
         One row per claim of ``claims``.
@@ -341,9 +345,9 @@ def verdicts_from_counts(claims: pd.DataFrame, counts: pd.DataFrame, linked_clai
         elif c.claim_id not in linked_claims:
             verdict, reasons = "no_evidence", ["No included study or source addresses this outcome."]
         elif c.claim_type == "background":
-            verdict, reasons, carried, p = _decide_background(r, expected)
+            verdict, reasons, carried, p = _decide_background(r, expected, population_label)
         elif r["k"] == 0:
-            verdict, reasons = "insufficient", ["No direct controlled studies in people with MS; only uncontrolled or indirect evidence."]
+            verdict, reasons = "insufficient", [f"No direct controlled studies in {population_label}; only uncontrolled or indirect evidence."]
         elif of_size:
             verdict, reasons, carried = _decide_size(r, carrier)
         elif carrier is not None:
@@ -362,7 +366,8 @@ def verdicts_from_counts(claims: pd.DataFrame, counts: pd.DataFrame, linked_clai
     ).rename_axis("claim_id")
 
 
-def decide_verdict(claim: pd.Series, trials: pd.DataFrame, linked: bool = True, carrier: dict | None = None) -> tuple[str, list[str]]:
+def decide_verdict(claim: pd.Series, trials: pd.DataFrame, linked: bool = True, carrier: dict | None = None, *,
+                   population_label: str) -> tuple[str, list[str]]:
     """Verdict on the fixed scale for one claim (see :func:`verdict_table`).
 
     Parameters
@@ -375,6 +380,8 @@ def decide_verdict(claim: pd.Series, trials: pd.DataFrame, linked: bool = True, 
         Whether any result at all is linked to the claim (else ``no_evidence``).
     carrier : dict, optional
         The effect estimate carrying the verdict (keys as the ``carriers`` columns of :func:`verdict_table`).
+    population_label : str
+        How the reasons name the population under review.
 
     Returns
     -------
@@ -383,5 +390,6 @@ def decide_verdict(claim: pd.Series, trials: pd.DataFrame, linked: bool = True, 
     """
     t = trials.assign(claim_id=claim["claim_id"])
     carriers = pd.DataFrame([carrier], index=pd.Index([claim["claim_id"]], name="claim_id")) if carrier else None
-    row = verdict_table(claim.to_frame().T, t, {claim["claim_id"]} if linked else set(), carriers).loc[claim["claim_id"]]
+    row = verdict_table(claim.to_frame().T, t, {claim["claim_id"]} if linked else set(), carriers,
+                        population_label=population_label).loc[claim["claim_id"]]
     return row["verdict"], row["reasons"]

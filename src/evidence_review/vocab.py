@@ -1,7 +1,8 @@
 """Controlled vocabularies shared by the claims and studies tables.
 
-The outcome-domain vocabulary is data (``data/outcome_domains.csv``) so that a review of another
-article can extend it; the study-design and judgement vocabularies are fixed by the methods.
+The topic is data: the outcome domains, conditions and interventions are vocabulary files
+(``data/outcome_domains.csv``, ``data/conditions.csv``, ``data/interventions.csv``) that a review of
+another article replaces; the study-design and judgement vocabularies here are fixed by the methods.
 """
 
 from __future__ import annotations
@@ -27,24 +28,8 @@ CONTROLLED_DESIGNS = ("rct", "crossover_rct", "non_randomised_controlled", "coho
 #: Primary-study designs, ordered from strongest to weakest for display.
 PRIMARY_DESIGNS = tuple(d for d in DESIGNS if d not in ("systematic_review", "narrative_review"))
 
-INTERVENTIONS = (
-    "massage",
-    "slow_stroke_back_massage",
-    "aromatherapy_massage",
-    "abdominal_massage",
-    "aquatic_bodywork",
-    "myofascial_release",
-    "reflexology",
-    "craniosacral_therapy",
-    "osteopathic_manipulation",
-    "lymphatic_drainage",
-    "self_massage",
-    "other_manual",
-    "no_intervention",
-)
 COMPARATORS = ("usual_care", "waitlist", "sham", "active", "none")
 DIRECTNESS = ("direct", "indirect")
-CONDITIONS = ("ms", "other")
 
 ROB_JUDGEMENTS = ("low", "some_concerns", "high", "not_assessed")
 ROB_TOOLS = ("RoB2", "ROBINS-I-lite", "NIH-pre-post", "AMSTAR2-lite", "none")
