@@ -31,12 +31,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .outputs import check_no_foreign_entries, check_output_folder, claim_output_folder, lock_output_folder
+from .outputs import check_no_foreign_entries, claim_output_folder, lock_output_folder
 from .outputs import new_staging_folder, remove_leftovers
 from .outputs import LOCK_NAME, MANIFEST, MARKER, signals_ignored, swap_into_place
 from .paths import BASE_ENV, project_root
 from .site import CLAIM_ROOT, NOTEBOOK_TITLES, apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
-from .tables import InputError, Problem, combine_errors
+from .tables import InputError, Problem
 
 __all__ = [
     "NOTEBOOKS",
@@ -642,17 +642,13 @@ def build_review(
     OSError
         The output cannot be written (read-only, full disk); the previous reports are left in place.
     """
-    from .pipeline import prepare_review
+    from .inputs import check_inputs
 
     timings = {}
     base = Path(os.path.realpath(cwd or os.getcwd()))
     t0 = time.perf_counter()
-    try:
-        review = prepare_review(source, **{k: v for k, v in params.items() if k != "claim_id"})
-    except InputError as exc:
-        # Every problem at once: a refused output folder too, not only after the data is fixed.
-        refused = _output_refusal(params, base, output_source or source)
-        raise (combine_errors([exc, refused]) if refused else exc) from None
+    # Every problem at once (parameters, files, a refused output folder), as `evidence-review check` shows them.
+    review, output = check_inputs(params, source, cwd=base, output_source=output_source)
     if isinstance(claims, list):
         unknown = sorted(set(claims) - set(review.evidence.claims["claim_id"]))
         if unknown:
@@ -660,9 +656,7 @@ def build_review(
             raise InputError(source, [Problem(f"unknown claim_id(s) {unknown}; valid claim_ids: {valid}", column="claims")])
     all_ids = review.evidence.claims["claim_id"].tolist()
     claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
-    p = review.params
-    inputs = p.input_files()
-    output = check_output_folder(p.output_dir, inputs, project=project_root(), cwd=base, source=output_source or source)
+    inputs = review.params.input_files()
     timings["validate"] = time.perf_counter() - t0
     created = not output.exists()
     claim_output_folder(output)
@@ -685,28 +679,6 @@ def build_review(
         raise
     timings["total"] = sum(timings.values())
     return {"output": output, "timings": timings, "files": [p.name for p in written]}
-
-
-def _output_refusal(params: dict, base: Path, source: str) -> InputError | None:
-    """The refusal of the output folder when the other parameters are invalid, if any."""
-    from .parameters import INPUT, OPTIONAL_INPUT, PARAMETERS, default_path
-    from .paths import resolve_path
-
-    def given_path(name):
-        value = params.get(name)
-        if name not in params:
-            return default_path(name)
-        return resolve_path(value) if isinstance(value, str) and value.strip() and "\0" not in value else None
-
-    output = given_path("output_dir")
-    if output is None:
-        return None  # reported by the parameter checks
-    inputs = [given_path(p.name) for p in PARAMETERS if p.kind in (INPUT, OPTIONAL_INPUT)]
-    try:
-        check_output_folder(output, [i for i in inputs if i is not None], project=project_root(), cwd=base, source=source)
-    except InputError as exc:
-        return exc
-    return None
 
 
 def _unclaim(folder: Path) -> None:

@@ -469,12 +469,17 @@ def load_evidence(
             return None
 
     domains = attempt(load_outcome_domains, resolve_path(domains_path))
-    if domains is None:
-        raise combine_errors(errors)
-    codes = set(domains["code"])
     # The condition and intervention vocabularies have the form of the outcome domains.
     for vocabulary in (conditions_path, interventions_path):
         attempt(load_outcome_domains, resolve_path(vocabulary))
+    if domains is None:
+        # Without the domain codes the files coded with them cannot be checked cell by cell; still say
+        # which of them cannot even be read (missing, empty, not UTF-8), so one run lists them all.
+        attempt(load_studies, resolve_path(studies_path))
+        for path in (claims_path, outcomes_path, reviews_path):
+            attempt(read_table, resolve_path(path))
+        raise combine_errors(errors)
+    codes = set(domains["code"])
     claims = attempt(load_claims, resolve_path(claims_path), codes)
     studies = attempt(load_studies, resolve_path(studies_path))
     outcomes = attempt(load_outcomes, resolve_path(outcomes_path), codes, None, studies)
