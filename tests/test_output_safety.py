@@ -8,7 +8,9 @@ where signals, processes, the current folder or two complete builds are the poin
 
 from __future__ import annotations
 
+import difflib
 import errno
+import itertools
 import os
 import shutil
 import signal
@@ -311,13 +313,33 @@ def two_builds(tmp_path_factory):
             subprocess.run(["umount", "-l", str(b)], capture_output=True)
 
 
+def first_difference(a: dict, b: dict, names: list, lines: int = 40) -> str:
+    """The start of a unified diff of the first differing file, so that a rare difference can be diagnosed
+    from the test log alone."""
+    if not names:
+        return ""
+    name = names[0]
+    diff = difflib.unified_diff(a[name].decode(errors="replace").splitlines(), b[name].decode(errors="replace").splitlines(),
+                                f"out-a/{name}", f"out-b/{name}", n=1, lineterm="")
+    return "\n".join(line[:300] for line in itertools.islice(diff, lines))
+
+
+def test_first_difference_shows_the_changed_line():
+    a = {Path("x.html"): b"one\ntwo\nthree\n"}
+    b = {Path("x.html"): b"one\nTWO\nthree\n"}
+    text = first_difference(a, b, [Path("x.html")])
+    assert "-two" in text and "+TWO" in text and "out-a/x.html" in text
+    assert first_difference(a, a, []) == ""
+
+
 def test_two_builds_give_identical_bytes(two_builds):
     home, results, mounted, a, b = two_builds
     for out, result in results.items():
         assert result.returncode == 0, f"{out}: {result.stderr[-3000:]}"
     a.pop(Path("mine.txt"))
     assert sorted(a) == sorted(b)
-    assert [name for name in a if a[name] != b[name]] == []
+    differing = [name for name in a if a[name] != b[name]]
+    assert differing == [], f"{differing}; first difference:\n{first_difference(a, b, differing)}"
     assert any(name.suffix == ".ipynb" for name in a) and any(name.suffix == ".html" for name in a)
 
 
