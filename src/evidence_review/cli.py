@@ -171,8 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success; 1 when a notebook fails, the output cannot be written or another build
-        holds the output folder; 2 on bad input or a refused output folder; 130 when interrupted
-        (Ctrl-C, SIGTERM or SIGHUP).
+        holds the output folder; 2 on bad input or a refused output folder (``check``: any
+        problem; ``new``: a folder that is a file or not empty); 130 when interrupted (Ctrl-C,
+        SIGTERM or SIGHUP).
     """
     from .build import BuildError, build_review
     from .outputs import OutputBusy

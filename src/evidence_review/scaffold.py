@@ -53,13 +53,14 @@ examples, is in [{dictionary}]({dictionary}) (a copy of the toolkit's data dicti
 5. `params.yaml`: fill in `title`, `target_condition` (a code of `conditions.csv`) and
    `population_label` (how the pages should name that population, e.g. "people with tinnitus").
 
-Paths in `params.yaml` are relative to the folder you ran `evidence-review new` in; run the
-commands below from there (or edit the paths). Then:
+Paths in `params.yaml` are relative to the folder you ran `new` in; run the commands below from
+there (or edit the paths). Then:
 
     evidence-review check --params {params}    # every problem at once, writes nothing
     evidence-review build --params {params}    # the review, into {output}
 
-`check` (and `build`) list everything that is still empty or wrong, with file, row and column.
+(`python3 /path/to/the/toolkit/review.py check ...` and `... build ...` do the same.) `check` and
+`build` list everything that is still empty or wrong, each with its file, row and column.
 """
 
 
