@@ -108,6 +108,17 @@ def test_new_refuses_a_folder_that_holds_anything_and_never_overwrites(here, cap
     assert snapshot(here) == before
 
 
+def test_new_refuses_a_folder_under_a_file_or_a_dangling_symlink(here, capsys):
+    (here / "notes.txt").write_text("my notes\n")
+    (here / "gone").symlink_to(here / "nowhere")
+    before = snapshot(here)
+    assert main(["new", "notes.txt/review"]) == 2
+    assert "notes.txt' is a file, not a folder" in capsys.readouterr().err
+    assert main(["new", "gone"]) == 2
+    assert "it is a symlink to a folder that does not exist" in capsys.readouterr().err
+    assert snapshot(here) == before and not (here / "nowhere").exists()
+
+
 def test_new_refuses_empty_text(here, capsys):
     assert main(["new", " "]) == 2
     assert "give the path of a new folder" in capsys.readouterr().err

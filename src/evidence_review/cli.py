@@ -1,9 +1,9 @@
 """Command line of the evidence review toolkit.
 
-    evidence-review new FOLDER                          # a ready-to-fill review of another article
+    evidence-review new FOLDER                                  # a ready-to-fill review of another article
     evidence-review check [--params FILE.yaml] [--output DIR]   # every problem at once; writes nothing
-    evidence-review build [--params FILE.yaml] [--output DIR] [--jobs N]
-    evidence-review refresh [NOTEBOOK ...]              # re-execute the stored notebooks
+    evidence-review build [--params FILE.yaml] [--output DIR] [--jobs N]   # the review, into reports/
+    evidence-review refresh [NOTEBOOK ...]                      # re-execute the stored notebooks
 """
 
 from __future__ import annotations
