@@ -609,7 +609,7 @@ def build_review(
     Parameters
     ----------
     params : dict
-        Review parameters (see :data:`evidence_review.pipeline.PARAMETER_NAMES`); relative paths
+        Review parameters (see :mod:`evidence_review.parameters`); relative paths
         are taken from the project root (the command line makes them absolute first).
     source : str
         Where the parameters came from (for error messages).
