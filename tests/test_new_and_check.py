@@ -119,6 +119,19 @@ def test_new_refuses_a_folder_under_a_file_or_a_dangling_symlink(here, capsys):
     assert snapshot(here) == before and not (here / "nowhere").exists()
 
 
+def test_new_interrupted_leaves_nothing_behind(here, capsys, monkeypatch):
+    from evidence_review import scaffold
+
+    def interrupted(staging, given):
+        (staging / "claims.csv").write_text("claim_id\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scaffold, "_write_folder", interrupted)
+    assert main(["new", "my-review"]) == 130
+    assert "interrupted: nothing was written" in capsys.readouterr().err
+    assert list(here.iterdir()) == []
+
+
 def test_new_refuses_empty_text(here, capsys):
     assert main(["new", " "]) == 2
     assert "give the path of a new folder" in capsys.readouterr().err
