@@ -15,6 +15,7 @@ import pytest
 import rispy
 
 from evidence_review import build as build_module
+from evidence_review import notebook_runner
 from evidence_review.cli import main
 
 
@@ -259,7 +260,7 @@ def test_typo_in_a_papermill_parameter_stops_the_notebook(tmp_path):
 
     with pytest.raises(pm.PapermillExecutionError) as err:
         pm.execute_notebook(str(build_module.project_root() / "notebooks" / "01_claims.ipynb"), str(tmp_path / "out.ipynb"),
-                            parameters={"min_yaer": 2030}, kernel_name=build_module.KERNEL_NAME, progress_bar=False,
+                            parameters={"min_yaer": 2030}, kernel_name=notebook_runner.KERNEL_NAME, progress_bar=False,
                             cwd=str(build_module.project_root()))
     assert err.value.ename == "InputError"
     assert "column 'min_yaer': unknown parameter (did you mean min_year?); valid parameters: claims_path" in err.value.evalue

@@ -3,9 +3,11 @@
 import nbformat
 import pytest
 
-from evidence_review import build as build_module
+from evidence_review import notebook_runner
 from evidence_review import outputs
-from evidence_review.build import BuildError, Job, run_notebook, swap_into_place, write_results
+from evidence_review.notebook_runner import BuildError, Job, run_notebook
+from evidence_review.outputs import swap_into_place
+from evidence_review.result_files import write_results
 from evidence_review.cli import main
 from evidence_review.pipeline import prepare_review
 
@@ -101,7 +103,7 @@ def test_swap_keeps_old_reports_if_the_move_fails(monkeypatch, previous_reports)
 
 def test_failing_notebook_names_notebook_and_cell(tmp_path):
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": build_module.KERNEL_NAME, "display_name": "x", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": notebook_runner.KERNEL_NAME, "display_name": "x", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise ValueError('broken data')")]
     source = tmp_path / "broken.ipynb"
     nbformat.write(nb, source)

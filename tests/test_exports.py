@@ -203,7 +203,7 @@ def test_spreadsheet_csv_changes_nothing_without_formula_text(review):
 
 
 def test_build_writes_spreadsheet_safe_csvs(tmp_path, review):
-    from evidence_review.build import write_results
+    from evidence_review.result_files import write_results
 
     claims = review.evidence.claims.copy()
     claims.loc[0, "claim"] = "=cmd|' /C calc'!A0 massage"

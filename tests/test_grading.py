@@ -1,9 +1,10 @@
 """GRADE certainty rules (docs/methods.md section 6), each pinned on constructed trials."""
 
+import numpy as np
 import pandas as pd
 from engine_helpers import estimate, rct, source, trials
 
-from evidence_review.grading import DOMAINS, certainty_table, grade_certainty
+from evidence_review.grading import DOMAINS, certainty_table, grade_certainty, grading_inputs, grading_inputs_by_code
 
 
 def domains_of(t, carrier=None, background=False, statement_carried=False):
@@ -166,3 +167,15 @@ def test_grade_certainty_passes_carrier_and_background_on():
     assert grade_certainty(trials(obs, obs, expected="harm"), background=True)[0] == "high"
     assert grade_certainty(trials(obs, obs, expected="harm"))[0] == "low"
     assert grade_certainty(trials(rct(), rct()), carrier=estimate(0.3, 0.1, 0.5, i2=70.0))[0] == "moderate"
+
+
+def test_grading_inputs_on_claim_codes_use_only_the_rows_asked_for():
+    a = trials(rct(n=50, rob="high"), rct("harm", n=500, directness="indirect"), rct(n=None, design="cohort"), claim_id="a")
+    b = trials(rct(n=20, ms=False), claim_id="b")
+    both = pd.concat([a, b], ignore_index=True)
+    rows = np.array([True, False, True, True])
+    codes = (both["claim_id"] == "b").to_numpy().astype(int)
+    coded = grading_inputs_by_code(both, codes, ["a", "b", "unused"], rows=rows)
+    pd.testing.assert_frame_equal(coded, grading_inputs(both.loc[rows], ["a", "b"]))
+    assert coded.loc["a", "k"] == 2 and coded.loc["a", "share_high"] == 50 / 51  # the trial of unknown size weighs 1
+    assert not coded.loc["b", "ms"] and coded.loc["b", "all_small"]

@@ -7,8 +7,15 @@ from test_engine import make_claims, make_outcomes, make_studies
 from evidence_review.background import empty_background
 import numpy as np
 
-from evidence_review.directions import design_weight, domain_directions, point_estimate_directions, study_directions
-from evidence_review.linking import agreement, link_background, link_claims, study_label
+from evidence_review.directions import (
+    DIRECTIONS,
+    design_weight,
+    domain_directions,
+    point_estimate_directions,
+    study_directions,
+    trial_directions,
+)
+from evidence_review.linking import agreement, link_background, link_claims, matches, study_label
 
 
 @pytest.fixture
@@ -186,3 +193,37 @@ def test_point_estimate_directions_keep_the_row_labels():
     rows = make_outcomes(("a", "pain", "harm", "between_group", (10, 3.0, 1.0, 10, 4.0, 1.0), False))
     rows.index = [7]
     assert point_estimate_directions(rows).to_dict() == {7: "benefit"}
+
+
+def test_links_share_one_object_per_distinct_text_value_and_keep_missing_values_as_they_are(tables):
+    claims, outcomes, studies = tables
+    # As read from a file: one string object per row, even where the words are equal.
+    outcomes = outcomes.assign(instrument=["".join(["sca", "le"]) for _ in range(len(outcomes))],
+                               p_operator=pd.Series([None, np.nan, "=", "=", "<", "=", "="], dtype=object))
+    assert outcomes["instrument"].iloc[0] is not outcomes["instrument"].iloc[1]
+    links = link_claims(claims, outcomes, studies).set_index(["claim_id", "outcome_id"])
+    pain = links.loc["pain"]
+    assert pain.loc["a2020#1", "instrument"] is pain.loc["b2021#1", "instrument"] == "scale"
+    assert pain.loc["a2020#1", "design"] is pain.loc["c2022#1", "design"] == "rct"
+    # A column with missing values is copied as it is: None stays None and NaN stays NaN.
+    assert pain.loc["a2020#1", "p_operator"] is None and isinstance(pain.loc["a2020#2", "p_operator"], float)
+    assert pain.loc["b2021#1", "p_operator"] == "="
+
+
+def test_matches_compares_text_and_treats_missing_as_no_match():
+    assert matches(pd.Series(["direct", "indirect", None, np.nan], dtype=object), "direct").tolist() == [True, False, False, False]
+    assert matches(pd.Series(["direct", pd.NA], dtype=object), "direct").tolist() == [True, False]
+    assert matches(pd.Series(["direct", None], dtype="string"), "direct").tolist() == [True, False]
+
+
+def test_trial_directions_give_claim_and_direction_codes_that_match_the_trials():
+    links = pd.concat([
+        _links(("t1", "between_group", False, "harm", 40, True, "rct", True, "direct")).assign(claim_id="b"),
+        _links(("t2", "between_group", False, "benefit", 40, True, "rct", True, "direct"),
+               ("t1", "between_group", False, "no_difference", 40, True, "rct", True, "direct")).assign(claim_id="a"),
+    ], ignore_index=True)
+    t, claim_code, direction_code = trial_directions(links)
+    assert list(zip(t["claim_id"], t["trial_group"])) == [("a", "t1"), ("a", "t2"), ("b", "t1")]
+    assert claim_code.tolist() == [0, 0, 1]
+    assert [DIRECTIONS[c] for c in direction_code] == t["direction"].tolist() == ["no_difference", "benefit", "harm"]
+    pd.testing.assert_frame_equal(t, study_directions(links))

@@ -24,7 +24,8 @@ import pytest
 
 from evidence_review import build as build_module
 from evidence_review import outputs
-from evidence_review.build import WORKER_MEMORY, cap_workers, source_cell_number
+from evidence_review import notebook_runner
+from evidence_review.notebook_runner import WORKER_MEMORY, cap_workers, source_cell_number
 from evidence_review.cli import main
 from evidence_review.parameters import DEFAULTS, INPUT_NAMES
 from evidence_review.paths import project_root
@@ -492,8 +493,8 @@ def test_kill_9_takes_workers_and_kernels_along_and_jobs_are_capped(endless_proj
     out = tmp_path / "out"
     proc = start_build(endless_project, out, "--jobs", "1000")
     try:
-        family = wait_for_kernels(proc, min(2, build_module.usable_cores()))
-        assert len(kernels(family)) <= build_module.usable_cores()  # --jobs 1000 is capped
+        family = wait_for_kernels(proc, min(2, notebook_runner.usable_cores()))
+        assert len(kernels(family)) <= notebook_runner.usable_cores()  # --jobs 1000 is capped
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         assert wait_gone(family) == []
@@ -508,7 +509,7 @@ def test_sigterm_and_ctrl_c_stop_the_running_cell_at_once_and_clean_up(sig, endl
     before = snapshot(out)
     proc = start_build(endless_project, out, "--jobs", "2")
     try:
-        family = wait_for_kernels(proc, min(2, build_module.usable_cores()))
+        family = wait_for_kernels(proc, min(2, notebook_runner.usable_cores()))
         t0 = time.monotonic()
         # Ctrl-C goes to the terminal's whole process group; SIGTERM (kill PID) to the build only.
         os.killpg(proc.pid, sig) if sig == signal.SIGINT else os.kill(proc.pid, sig)
@@ -543,12 +544,12 @@ def test_kernel_socket_folders_of_dead_builds_are_removed(tmp_path, monkeypatch)
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    dead = tmp_path / f"{build_module._SOCKETS_PREFIX}999999999-abc"
-    live = tmp_path / f"{build_module._SOCKETS_PREFIX}{os.getpid()}-abc"
+    dead = tmp_path / f"{notebook_runner._SOCKETS_PREFIX}999999999-abc"
+    live = tmp_path / f"{notebook_runner._SOCKETS_PREFIX}{os.getpid()}-abc"
     other = tmp_path / "evidence-review-notes"
     for folder in (dead, live, other):
         folder.mkdir()
-    build_module._remove_dead_socket_folders()
+    notebook_runner._remove_dead_socket_folders()
     assert not dead.exists() and live.is_dir() and other.is_dir()
 
 

@@ -8,10 +8,13 @@ from engine_helpers import claim, estimate, rct, source, trials
 from evidence_review.verdicts import (
     LARGE_SMD,
     claim_counts,
+    count_by_claim,
+    counts_frame,
     decide_verdict,
     read_interval,
     sign_test,
     verdict_table,
+    verdicts_from_counts,
     vote_count,
 )
 
@@ -266,3 +269,18 @@ def test_counts_edges_one_trial_unclear_results_and_harm_against_sham():
         "1 of 1 trials with a direction point to harm; too few to rule out chance (sign test p = 1)."]
     assert read_interval(-0.5, 0.0, "smd", "benefit") == "inconclusive"
     assert claim_counts(trials(rct()), ["c"]).index.name == "claim_id"
+
+
+def test_counts_on_claim_codes_count_only_the_rows_asked_for():
+    a = trials(rct(), rct("harm", comparator="usual_care"), rct("no_difference"), claim_id="a")
+    b = trials(rct(comparator="waitlist"), sources=[source("benefit", source_type="guideline")], claim_id="b")
+    both = pd.concat([a, b], ignore_index=True)
+    rows = np.array([True, False, True, True, True])
+    codes = (both["claim_id"] == "b").to_numpy().astype(int)
+    counted = counts_frame(count_by_claim(both, codes, 2, rows=rows), ["a", "b"], ["b", "a", "none"])
+    pd.testing.assert_frame_equal(counted, claim_counts(both.loc[rows], ["b", "a", "none"]))
+    assert (counted.loc["a", "k"], counted.loc["a", "harm"], counted.loc["none", "k"]) == (2, 0, 0)
+    # The same verdicts from counts made elsewhere as from the trial rows.
+    claims = pd.DataFrame([claim(claim_id="a"), claim(claim_id="b")])
+    pd.testing.assert_frame_equal(verdicts_from_counts(claims, counted.loc[["a", "b"]], {"a", "b"}),
+                                  verdict_table(claims, both.loc[rows], {"a", "b"}))

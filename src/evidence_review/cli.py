@@ -85,7 +85,7 @@ def _given_parameters(args) -> tuple[dict, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .build import WORKER_MEMORY
+    from .notebook_runner import WORKER_MEMORY
 
     parser = argparse.ArgumentParser(prog="evidence-review", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         problem; ``new``: a folder that is a file or not empty); 130 when interrupted (Ctrl-C,
         SIGTERM or SIGHUP).
     """
-    from .build import BuildError, build_review
+    from .build import build_review
+    from .notebook_runner import BuildError
     from .outputs import OutputBusy
     from .tables import InputError, Problem
 

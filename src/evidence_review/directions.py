@@ -16,6 +16,7 @@ __all__ = [
     "design_weight",
     "point_estimate_directions",
     "study_directions",
+    "trial_directions",
     "domain_directions",
 ]
 
@@ -91,7 +92,7 @@ def _sorted_codes(frame: pd.DataFrame, rank: str, column: str) -> np.ndarray:
 
 
 def _best_tier(group: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """The rows of each group in its best (lowest) tier, in row order, and their group's number.
+    """The rows of each group in its best (lowest) tier, grouped, and their group's number.
 
     Parameters
     ----------
@@ -103,14 +104,13 @@ def _best_tier(group: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndar
     Returns
     -------
     keep : numpy.ndarray of int
-        Positions of the kept rows, ascending.
+        Positions of the kept rows, by group (ascending key), then row order within a group.
     inverse : numpy.ndarray of int
-        Per kept row: the rank of its group among the distinct keys (``numpy.unique``'s inverse).
+        Per kept row: the rank of its group among the distinct keys (non-decreasing).
     n_groups : int
     """
     # One stable sort on a combined key (tier fits in two bits) orders rows by group, then tier,
-    # then position, as a lexsort would; the groups' numbers come from the same pass, and the
-    # kept rows are put back in row order by marking them, not by sorting again.
+    # then position, as a lexsort would; the groups' numbers come from the same pass.
     order = np.argsort(group * 4 + tier, kind="stable")
     g_sorted = group[order]
     starts = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
@@ -118,11 +118,37 @@ def _best_tier(group: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndar
     t_sorted = tier[order]
     best = t_sorted == t_sorted[np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))]
     del t_sorted
-    group_no = np.full(len(group), -1, dtype=np.int64)
-    group_no[order[best]] = (np.cumsum(starts) - 1)[best]
-    del order
-    keep = np.flatnonzero(group_no >= 0)
-    return keep, group_no[keep], int(starts.sum())
+    inverse = (np.cumsum(starts) - 1)[best]
+    return order[best], inverse, int(starts.sum())
+
+
+def _describing_rows(inverse: np.ndarray, starts: np.ndarray, participants: np.ndarray, randomised: np.ndarray) -> np.ndarray:
+    """Per group, the position of the row that describes its trial: randomised before not, then the
+    largest, then the first.
+
+    Parameters
+    ----------
+    inverse : numpy.ndarray of int
+        Per row: its group number, non-decreasing.
+    starts : numpy.ndarray of int
+        Position of each group's first row.
+    participants : numpy.ndarray of float
+    randomised : numpy.ndarray of bool
+
+    Returns
+    -------
+    numpy.ndarray of int
+        One position per group.
+    """
+    chosen = starts.copy()
+    sizes = np.diff(np.append(starts, len(inverse)))
+    # Most groups hold one row, which describes itself; only the others are sorted.
+    several = np.flatnonzero(sizes[inverse] > 1)
+    if len(several):
+        ranked = several[np.lexsort((-np.nan_to_num(participants[several], nan=-1.0), ~randomised[several], inverse[several]))]
+        first = ranked[np.r_[True, inverse[ranked][1:] != inverse[ranked][:-1]]]
+        chosen[inverse[first]] = first
+    return chosen
 
 
 def study_directions(links: pd.DataFrame) -> pd.DataFrame:
@@ -144,6 +170,26 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         ``randomised``, ``controlled``, ``ms_population``, ``directness``, ``rob_overall``, ``study_id``,
         ``evidence_kind`` and the claim's ``expected_direction`` (None when the links lack it).
     """
+    return trial_directions(links)[0]
+
+
+def trial_directions(links: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`study_directions`, with each row's claim and direction as integer codes for later counting.
+
+    Parameters
+    ----------
+    links : pandas.DataFrame
+        As for :func:`study_directions`.
+
+    Returns
+    -------
+    trials : pandas.DataFrame
+        :func:`study_directions` output.
+    claim_code : numpy.ndarray of int
+        Per row: a code of its ``claim_id``, ascending as the claim ids sort.
+    direction_code : numpy.ndarray of int
+        Per row: the position of its ``direction`` in :data:`DIRECTIONS`.
+    """
     cols = ["claim_id", "trial_group", "direction", "participants", "design", "comparator", "randomised",
             "controlled", "ms_population", "directness", "rob_overall", "study_id", "evidence_kind"]
     if "evidence_kind" not in links:
@@ -152,7 +198,8 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         links = links.assign(expected_direction=None)
     if links.empty:
         # Keep the columns' types (``controlled`` stays boolean) so callers need no empty-case branch.
-        return links.reindex(columns=cols + ["expected_direction"]).reset_index(drop=True)
+        empty = np.array([], dtype=np.int64)
+        return links.reindex(columns=cols + ["expected_direction"]).reset_index(drop=True), empty, empty
     # One integer per (claim, trial): grouping on it is far cheaper than on two string columns.
     trial_codes = _sorted_codes(links, "_trial_rank", "trial_group")
     n_trials = int(trial_codes.max()) + 1
@@ -161,7 +208,10 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     tier = ((links["basis"].to_numpy(dtype=object) == "within_group") * np.int8(2)
             + links["proxy_outcome"].to_numpy(dtype=bool)).astype(np.int8)
     keep, inverse, n_groups = _best_tier(group, tier)
-    del group, tier
+    del tier
+    starts = np.flatnonzero(np.r_[True, inverse[1:] != inverse[:-1]])
+    claim_code = group[keep[starts]] // n_trials
+    del group
     if "_direction_code" in links and links["_direction_code"].notna().all():
         code = links["_direction_code"].to_numpy(dtype=np.int64)[keep]
     else:
@@ -169,22 +219,23 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
         code = np.full(len(keep), -1, dtype=np.int64)
         for j, word in enumerate(DIRECTIONS):
             code[direction_of == word] = j
-    signed = (code >= 0) & (code < 3)
-    counts = np.bincount(inverse[signed] * 3 + code[signed], minlength=n_groups * 3).reshape(n_groups, 3)
-    top = counts.max(axis=1)
-    ties = (counts == top[:, None]).sum(axis=1)
-    direction = np.where((top > 0) & (ties == 1), np.array(DIRECTIONS[:3], dtype=object)[counts.argmax(axis=1)], "unclear")
+    # Per group, results in each signed direction (benefit, no difference, harm) ...
+    benefit, no_difference, harm = (np.bincount(inverse[code == j], minlength=n_groups) for j in range(3))
+    top = np.maximum(np.maximum(benefit, no_difference), harm)
+    ties = (benefit == top).astype(np.int8) + (no_difference == top) + (harm == top)
+    # ... and the one most frequent, unless none has a sign or two share the top count.
+    most = np.where(benefit == top, 0, np.where(no_difference == top, 1, 2))
+    del benefit, no_difference, harm
+    direction_code = np.where((top > 0) & (ties == 1), most, DIRECTIONS.index("unclear"))
+    direction = np.array(DIRECTIONS, dtype=object)[direction_code]
 
     def kept(column: str, dtype=None) -> np.ndarray:
         return links[column].to_numpy(dtype=dtype)[keep]
 
     participants = kept("participants", "float64")
     randomised = kept("randomised", bool)
-    # The row that describes the trial: randomised before not, then the largest.
-    describe = np.lexsort((-np.nan_to_num(participants, nan=-1.0), ~randomised, inverse))
-    first_rows = keep[describe[np.r_[True, inverse[describe][1:] != inverse[describe][:-1]]]]
-    n_max = np.full(n_groups, np.nan)
-    np.fmax.at(n_max, inverse, participants)
+    first_rows = keep[_describing_rows(inverse, starts, participants, randomised)]
+    n_max = np.fmax.reduceat(participants, starts)
 
     def described(column: str) -> np.ndarray:
         return links[column].to_numpy(dtype=object)[first_rows]
@@ -195,21 +246,22 @@ def study_directions(links: pd.DataFrame) -> pd.DataFrame:
     out = {
         "claim_id": described("claim_id"),
         "trial_group": described("trial_group"),
-        "direction": direction.astype(object),
+        "direction": direction,
         "participants": n_max,
         "design": described("design"),
         "comparator": described("comparator"),
         "randomised": any_of(randomised),
         "controlled": any_of(kept("controlled", bool)),
         "ms_population": ~any_of(~kept("ms_population", bool)),
-        "directness": np.where(any_of(kept("directness", object) == "direct"), "direct", "indirect").astype(object),
+        # Two shared words, not a new string per row.
+        "directness": np.array(["indirect", "direct"], dtype=object)[any_of(kept("directness", object) == "direct").astype(np.int8)],
         "rob_overall": described("rob_overall"),
         "study_id": described("study_id"),
         "evidence_kind": described("evidence_kind"),
         "expected_direction": described("expected_direction"),
     }
     # Text stays in object arrays: letting pandas re-infer a string type would copy every value.
-    return frame_of({c: out[c] for c in cols + ["expected_direction"]}, n_groups)
+    return frame_of({c: out[c] for c in cols + ["expected_direction"]}, n_groups), claim_code, direction_code
 
 
 def domain_directions(links: pd.DataFrame) -> pd.DataFrame:

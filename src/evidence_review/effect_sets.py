@@ -13,7 +13,7 @@ import pandas as pd
 
 from .claims import explode_domains
 from .effects import leave_one_out, pool_groups, pool_random_effects, smd_from_outcomes
-from .linking import distinct, study_label
+from .linking import distinct, matches, study_label
 
 __all__ = [
     "DIFFERENCE_MEASURES",
@@ -62,7 +62,8 @@ def timepoint_rank(timepoint: pd.Series) -> pd.Series:
     return timepoint.fillna("").astype(str).str.contains(_LATER).astype(int)
 
 
-def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame, columns: list[str] | None = None,
+                  linked_from_outcomes: bool = False) -> pd.DataFrame:
     """One Hedges' g per claim and trial, chosen by a fixed priority (methods section 4).
 
     Candidates are direct, controlled, between-group rows with end-of-treatment values (``post``)
@@ -82,6 +83,10 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame, columns: list[str
     columns : list of str, optional
         The link columns to return; all when omitted. Pooling needs only ``claim_id``, and
         copying every column of the chosen rows costs hundreds of MiB at a million links.
+    linked_from_outcomes : bool
+        The links were made from this very ``outcomes`` table, so their ``_outcome_row`` numbers
+        point into it; otherwise each link's row is checked against its ``outcome_id`` (and found
+        by id where it does not match), which at millions of links costs a string comparison each.
 
     Returns
     -------
@@ -92,7 +97,7 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame, columns: list[str
     if "evidence_kind" in links:
         # Authoritative background statements have no effect size. Filtering copies every column,
         # so it is done only when there is something to drop.
-        study = (links["evidence_kind"] == "study").to_numpy()
+        study = matches(links["evidence_kind"], "study")
         links = links if study.all() else links.loc[study]
     is_post = outcomes["value_type"].eq("post").fillna(False).to_numpy(dtype=bool)
     post = outcomes if is_post.all() else outcomes.loc[is_post]
@@ -113,7 +118,8 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame, columns: list[str
     instrument_of = pd.factorize(outcomes["instrument"])[0].astype(np.int64)
     ids = outcomes["outcome_id"].to_numpy(dtype=object)
     link_row = links["_outcome_row"].to_numpy(dtype=np.int64) if "_outcome_row" in links and links["_outcome_row"].notna().all() else None
-    if link_row is None or (link_row >= n_rows).any() or not (ids[np.minimum(link_row, n_rows - 1)] == links["outcome_id"].to_numpy(dtype=object)).all():
+    if link_row is None or (link_row >= n_rows).any() or not (
+            linked_from_outcomes or (ids[np.minimum(link_row, n_rows - 1)] == links["outcome_id"].to_numpy(dtype=object)).all()):
         # Links made from another outcomes table: find each row by its id.
         link_row = pd.Index(ids).get_indexer(links["outcome_id"])
     mask = ((links["directness"].to_numpy(dtype=object) == "direct") & links["controlled"].to_numpy(dtype=bool)
@@ -137,16 +143,45 @@ def trial_effects(links: pd.DataFrame, outcomes: pd.DataFrame, columns: list[str
     # One key per claim x trial sorts exactly as claim then trial (trial codes are below n_trials).
     pair = claim_code * n_trials + trial_code
     del claim_code, trial_code
-    order = np.lexsort((row, _sort_key(links, "_study_rank", "study_id", at), -np.nan_to_num(n_of[row]), timepoint_of[row],
-                        instrument_rank, pair))
-    pair = pair[order]
-    first = order[np.r_[True, pair[1:] != pair[:-1]]]
+    first = _first_by_priority(pair, lambda sub: (row[sub], _sort_key(links, "_study_rank", "study_id", at[sub]),
+                                                  -np.nan_to_num(n_of[row[sub]]), timepoint_of[row[sub]], instrument_rank[sub]))
     out = (links if columns is None else links[columns]).iloc[at[first]].reset_index(drop=True)
     for col, values in by_row.items():
         out[col] = values[row[first]]
     out["timepoint_rank"] = timepoint_of[row[first]]
     out["instrument_rank"] = instrument_rank[first]
     return out
+
+
+def _first_by_priority(pair: np.ndarray, priority) -> np.ndarray:
+    """Per distinct ``pair`` key (ascending), the position of its first row by ``priority``.
+
+    Parameters
+    ----------
+    pair : numpy.ndarray of int
+        Per row: its group key.
+    priority : callable
+        Given positions, the sort keys at those positions for :func:`numpy.lexsort` (last key
+        first in importance); ties keep position order.
+
+    Returns
+    -------
+    numpy.ndarray of int
+    """
+    order = np.argsort(pair, kind="stable")
+    p = pair[order]
+    starts = np.r_[True, p[1:] != p[:-1]]
+    first = order[starts]
+    sizes = np.diff(np.append(np.flatnonzero(starts), len(p)))
+    group = np.cumsum(starts) - 1
+    # Most keys have one candidate, which is their first; only the others are ranked.
+    several = np.sort(order[sizes[group] > 1])
+    if len(several):
+        ranked = several[np.lexsort((*priority(several), pair[several]))]
+        q = pair[ranked]
+        winners = ranked[np.r_[True, q[1:] != q[:-1]]]
+        first[np.searchsorted(p[starts], pair[winners])] = winners
+    return first
 
 
 def pool_claims(effects: pd.DataFrame, claim_ids, method: str = "dl") -> pd.DataFrame:

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .directions import DIRECTIONS, design_weight, domain_directions, point_estimate_directions, study_directions
+from .directions import DIRECTIONS, design_weight, domain_directions, point_estimate_directions, trial_directions
 from .effect_sets import pool_claims, pooled_results, published_for_claims, sensitivity_analyses, trial_effects
-from .grading import certainty_table
-from .linking import agreement, distinct, link_background, link_claims, rationales, study_label
-from .verdicts import sign_test, verdict_table
+from .grading import certainty_from_inputs, grading_inputs_by_code
+from .linking import (DIRECTION_CODES, agreement_of_codes, distinct, link_background, link_claims, matches, rationales,
+                      study_label, vocabulary_codes)
+from .verdicts import count_by_claim, counts_frame, sign_test, verdicts_from_counts
 
 __all__ = [
     "Synthesis",
@@ -164,45 +165,61 @@ def synthesise(
         source_links = source_links.drop(columns="rationale")
     links = pd.concat([study_links, source_links], ignore_index=True) if len(source_links) else study_links
     ids = claims["claim_id"]
-    trials = study_directions(links)
-    statement = (trials["evidence_kind"] == "background_evidence").to_numpy()
-    trials["agreement"] = agreement(trials["direction"], trials.pop("expected_direction"), pd.Series(statement, index=trials.index))
-    background_ids = claims.loc[claims["claim_type"] == "background", "claim_id"]
-    background_claim = trials["claim_id"].isin(background_ids).to_numpy() if len(background_ids) else np.zeros(len(trials), dtype=bool)
-    trials["basis_for_verdict"] = (trials["directness"] == "direct").to_numpy() & (background_claim | trials["controlled"].to_numpy(dtype=bool))
-    # The verdict, its counts and the grading read these columns: a row filter copies each one kept.
-    basis_cols = ["claim_id", "direction", "agreement", "evidence_kind", "comparator", "participants", "design", "rob_overall",
-                  "directness", "randomised", "ms_population"]
-    basis = trials.loc[trials["basis_for_verdict"], basis_cols]
+    trials, trial_claim, trial_direction = trial_directions(links)
+    # Per-claim facts are counted on integer claim codes (ascending as the ids sort), not on
+    # millions of id strings; the codes' ids are read where each claim's run of trials starts.
+    n_codes = int(trial_claim.max()) + 1 if len(trial_claim) else 0
+    claim_names = np.full(n_codes, None, dtype=object)
+    runs = np.flatnonzero(np.r_[True, trial_claim[1:] != trial_claim[:-1]]) if len(trial_claim) else trial_claim
+    claim_names[trial_claim[runs]] = trials["claim_id"].to_numpy(dtype=object)[runs]
+    used = claim_names != None  # noqa: E711 - element-wise test on an object array
+    claim_table = claims.set_index("claim_id")
+    expected_of = np.full(n_codes, -1, dtype=np.int8)
+    expected_of[used] = vocabulary_codes(claim_table["expected_direction"].reindex(claim_names[used]), DIRECTION_CODES)
+    background_of = np.zeros(n_codes, dtype=bool)
+    background_of[used] = (claim_table["claim_type"].reindex(claim_names[used]) == "background").to_numpy()
+    statement = matches(trials["evidence_kind"], "background_evidence")
+    trials.pop("expected_direction")  # the claim's, known from the claims table
+    trials["agreement"] = pd.Series(agreement_of_codes(trial_direction, expected_of[trial_claim], statement), dtype=object)
+    direct = matches(trials["directness"], "direct")
+    basis_rows = direct & (background_of[trial_claim] | trials["controlled"].to_numpy(dtype=bool))
+    trials["basis_for_verdict"] = basis_rows
 
     # Pooling reads only each effect's claim, g and variance.
-    effects = trial_effects(study_links, outcomes, columns=["claim_id"])
-    linked_ids = sorted(set(links["claim_id"]))
+    effects = trial_effects(study_links, outcomes, columns=["claim_id"], linked_from_outcomes=True)
+    linked_ids = list(claim_names[used])
     pooled = pool_claims(effects, linked_ids, method)[_POOLED_COLUMNS] if linked_ids else pd.DataFrame(columns=_POOLED_COLUMNS)
     published = published_for_claims(claims, reviews, studies)
     carriers = _carriers(claims, pooled, published) if len(pooled) else None
 
-    verdicts = verdict_table(claims, basis, set(linked_ids), carriers).reindex(ids)
-    has_basis = set(basis["claim_id"])
-    # Grading reads these columns only; stacking all of them would copy every trial row's text.
-    graded_cols = ["claim_id", "participants", "rob_overall", "directness", "randomised", "ms_population", "direction", "agreement"]
-    graded_on = pd.concat([basis[graded_cols], trials.loc[~trials["claim_id"].isin(has_basis), graded_cols]], ignore_index=True)
+    # The verdict rests on the basis rows; a filter would copy each of their columns, so rows are masked instead.
+    counts = count_by_claim(trials, trial_claim, n_codes, rows=basis_rows)
+    counts = counts_frame({k: v[used] for k, v in counts.items()}, claim_names[used], ids)
+    verdicts = verdicts_from_counts(claims, counts, set(linked_ids), carriers).reindex(ids)
+    # A claim with basis rows is graded on them, any other on all its trials.
+    has_basis = np.zeros(n_codes, dtype=bool)
+    has_basis[used] = counts.reindex(claim_names[used])["k"].to_numpy() > 0
+    graded_rows = basis_rows | ~has_basis[trial_claim]
+    graded = claims.loc[claims["claim_id"].isin(set(linked_ids))]
+    inputs = grading_inputs_by_code(trials, trial_claim, claim_names, rows=graded_rows).reindex(pd.Index(list(graded["claim_id"]), name="claim_id"))
     statement_carried = set(verdicts.index[verdicts["carried_by"] == "authoritative sources"])
-    certainty, domains = certainty_table(graded_on, claims, carriers, statement_carried)
+    certainty, domains = certainty_from_inputs(inputs, graded, carriers, statement_carried)
     certainty = certainty.reindex(ids)
 
     per_link = _link_counts(study_links, source_links, ids)
-    t = trials.assign(_n=trials["participants"].astype("float64").fillna(0), _direct=trials["directness"] == "direct", _k=1)
+
+    def per_claim(values=None) -> np.ndarray:
+        return np.bincount(trial_claim, weights=values, minlength=n_codes)[used]
+
     # Trials are unique per claim, so counting rows counts trials.
-    per_trial = t.groupby("claim_id").agg(
-        trials=("_k", "sum"), participants=("_n", "sum"),
-        direct_trials=("_direct", "sum"), controlled_direct_trials=("basis_for_verdict", "sum"),
-    ).reindex(ids).fillna(0).astype(int)
+    per_trial = pd.DataFrame({
+        "trials": per_claim(),
+        "participants": per_claim(trials["participants"].astype("float64").fillna(0).to_numpy()),
+        "direct_trials": per_claim(direct),
+        "controlled_direct_trials": per_claim(basis_rows),
+    }, index=claim_names[used]).reindex(ids).fillna(0).astype(int)
     is_background = claims["claim_type"].eq("background").to_numpy()
-    b = basis.assign(_benefit=basis["direction"] == "benefit", _harm=basis["direction"] == "harm",
-                     _agree=basis["agreement"] == "agrees", _disagree=basis["agreement"] == "disagrees")
-    b = b.groupby("claim_id")[["_benefit", "_harm", "_agree", "_disagree"]].sum().reindex(ids, fill_value=0)
-    sign_p = np.where(is_background, sign_test(b["_agree"], b["_disagree"]), sign_test(b["_benefit"], b["_harm"]))
+    sign_p = np.where(is_background, sign_test(counts["agree"], counts["disagree"]), sign_test(counts["benefit"], counts["harm"]))
     pooled_by = pooled.set_index("claim_id").reindex(ids)
     ok = pooled_by["k_effects"].fillna(0).to_numpy() >= 2
     out = pd.DataFrame({

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .linking import matches
 from .vocab import CERTAINTY_LEVELS
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "VERY_SMALL_PARTICIPANTS",
     "SMALL_TRIAL",
     "grading_inputs",
+    "grading_inputs_by_code",
+    "certainty_from_inputs",
     "grade_claim",
     "certainty_table",
     "grade_certainty",
@@ -54,32 +57,61 @@ def grading_inputs(trials: pd.DataFrame, claim_ids) -> pd.DataFrame:
         ``share_concerns``, ``share_direct``, ``share_randomised``, ``ms`` (any trial in people with
         MS), ``all_small``, ``benefit``, ``harm``, ``agree``, ``disagree``.
     """
+    codes, names = pd.factorize(trials["claim_id"])
+    return grading_inputs_by_code(trials, codes, names).reindex(pd.Index(list(claim_ids), name="claim_id"))
+
+
+def grading_inputs_by_code(trials: pd.DataFrame, codes: np.ndarray, names, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`grading_inputs` for claims given as integer codes, one row per name (claims with no rows dropped).
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        Claim x trial rows (the columns :func:`grading_inputs` reads).
+    codes : numpy.ndarray of int
+        Per row: the position of its claim in ``names``.
+    names : sequence of str
+        Claim ids by code.
+    rows : numpy.ndarray of bool, optional
+        Use only these rows (all when omitted); spares copying a filtered table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``claim_id`` (the named claims with at least one row, in code order): the
+        columns of :func:`grading_inputs`.
+    """
+    n_claims = len(names)
+    if rows is not None:
+        # Rows left out go to one extra bin, dropped below.
+        codes = np.where(rows, codes, n_claims)
+
+    def total(values) -> np.ndarray:
+        return np.bincount(codes, weights=values, minlength=n_claims + 1)[:n_claims]
+
     n = trials["participants"].astype("float64").to_numpy()
+    n0 = np.nan_to_num(n)
     w = np.clip(np.nan_to_num(n, nan=1.0), 1.0, None)
-    frame = pd.DataFrame({
-        "claim_id": trials["claim_id"].to_numpy(),
-        "k": 1,
-        "n": np.nan_to_num(n),
-        "w": w,
-        "w_high": w * (trials["rob_overall"] == "high").to_numpy(),
-        "w_concerns": w * trials["rob_overall"].isin(CONCERNS).to_numpy(),
-        "w_direct": w * (trials["directness"] == "direct").to_numpy(),
-        "w_randomised": w * trials["randomised"].to_numpy(dtype=bool),
-        "ms": trials["ms_population"].to_numpy(dtype=bool),
-        "small": np.nan_to_num(n) < SMALL_TRIAL,
-        "benefit": (trials["direction"] == "benefit").to_numpy(),
-        "harm": (trials["direction"] == "harm").to_numpy(),
-        "agree": (trials["agreement"] == "agrees").to_numpy(),
-        "disagree": (trials["agreement"] == "disagrees").to_numpy(),
-    })
-    g = frame.groupby("claim_id").agg(
-        k=("k", "sum"), n=("n", "sum"), w=("w", "sum"), w_high=("w_high", "sum"), w_concerns=("w_concerns", "sum"),
-        w_direct=("w_direct", "sum"), w_randomised=("w_randomised", "sum"), ms=("ms", "any"), all_small=("small", "all"),
-        benefit=("benefit", "sum"), harm=("harm", "sum"), agree=("agree", "sum"), disagree=("disagree", "sum"),
-    )
+    k = total(None).astype(np.int64)
+    g = pd.DataFrame({
+        "k": k,
+        "n": total(n0),
+        "w": total(w),
+        "w_high": total(w * matches(trials["rob_overall"], "high")),
+        "w_concerns": total(w * trials["rob_overall"].isin(CONCERNS).to_numpy()),
+        "w_direct": total(w * matches(trials["directness"], "direct")),
+        "w_randomised": total(w * trials["randomised"].to_numpy(dtype=bool)),
+        "ms": total(trials["ms_population"].to_numpy(dtype=bool)) > 0,
+        "all_small": total(n0 < SMALL_TRIAL) == k,
+        "benefit": total(matches(trials["direction"], "benefit")).astype(np.int64),
+        "harm": total(matches(trials["direction"], "harm")).astype(np.int64),
+        "agree": total(matches(trials["agreement"], "agrees")).astype(np.int64),
+        "disagree": total(matches(trials["agreement"], "disagrees")).astype(np.int64),
+    }, index=pd.Index(names, name="claim_id"))
+    g = g.loc[k > 0]
     for part in ("high", "concerns", "direct", "randomised"):
         g[f"share_{part}"] = g[f"w_{part}"] / g["w"]
-    return g.drop(columns=["w", "w_high", "w_concerns", "w_direct", "w_randomised"]).reindex(pd.Index(list(claim_ids), name="claim_id"))
+    return g.drop(columns=["w", "w_high", "w_concerns", "w_direct", "w_randomised"])
 
 
 def grade_claim(r: dict, background: bool = False, carrier: dict | None = None,
@@ -193,7 +225,28 @@ def certainty_table(trials: pd.DataFrame, claims: pd.DataFrame, carriers: pd.Dat
         Tidy ``claim_id``, ``domain``, ``change``, ``reason``.
     """
     graded = claims.loc[claims["claim_id"].isin(set(trials["claim_id"]))]
-    inputs = grading_inputs(trials, graded["claim_id"]).to_dict("index")
+    return certainty_from_inputs(grading_inputs(trials, graded["claim_id"]), graded, carriers, statement_carried)
+
+
+def certainty_from_inputs(inputs: pd.DataFrame, graded: pd.DataFrame, carriers: pd.DataFrame | None = None,
+                          statement_carried: set | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`certainty_table` from grading inputs already made (:func:`grading_inputs`).
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        Indexed by ``claim_id``, a row for every claim of ``graded``.
+    graded : pandas.DataFrame
+        ``claim_id`` and ``claim_type`` of the claims to grade, in output order.
+    carriers, statement_carried
+        As for :func:`certainty_table`.
+
+    Returns
+    -------
+    certainty, domains : pandas.DataFrame
+        As :func:`certainty_table`.
+    """
+    inputs = inputs.to_dict("index")
     carrier_of = carriers.to_dict("index") if carriers is not None and not carriers.empty else {}
     statement_carried = statement_carried or set()
     certainty, tidy = {}, []

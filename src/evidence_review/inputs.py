@@ -81,8 +81,8 @@ def check_inputs(params: dict, source: str = "parameters", cwd: str | os.PathLik
     Parameters
     ----------
     params : dict
-        Review parameters (see :mod:`evidence_review.parameters`); ``claim_id`` is ignored (the
-        build chooses the claims to report on).
+        Review parameters (see :mod:`evidence_review.parameters`); ``claim_id`` and ``results_path``
+        are ignored (the build chooses the claims to report on and computes the review itself).
     source : str
         Where the parameters came from (for error messages).
     cwd : path, optional
@@ -101,7 +101,8 @@ def check_inputs(params: dict, source: str = "parameters", cwd: str | os.PathLik
         Every problem at once: parameters, each file (row and column), and a refused output folder.
     """
     base = Path(os.path.realpath(cwd or os.getcwd()))
-    params = {k: v for k, v in params.items() if k != "claim_id"}
+    # The build chooses the claims to report on and computes the review itself.
+    params = {k: v for k, v in params.items() if k not in ("claim_id", "results_path")}
     review, errors = _review_or_problems(params, source)
     if review is None:
         refused = output_refusal(params, base, output_source or source)

@@ -14,7 +14,8 @@ from .background import STATEMENT_TYPES
 from .claims import explode_domains
 from .vocab import CONTROLLED_DESIGNS, RANDOMISED_DESIGNS
 
-__all__ = ["study_label", "link_claims", "link_background", "rationales", "agreement", "is_statement", "frame_of"]
+__all__ = ["study_label", "link_claims", "link_background", "rationales", "agreement", "agreement_of_codes", "vocabulary_codes", "matches",
+           "is_statement", "frame_of", "DIRECTION_CODES"]
 
 #: Study ids of the form surname + year (+ a/b), the ones that make a readable label.
 _LABEL_ID = re.compile(r"([a-z]+)(\d{4}[a-z]?)")
@@ -87,7 +88,7 @@ def agreement(direction: pd.Series, expected: pd.Series, statement: pd.Series) -
     pandas.Series
         ``agrees``, ``disagrees``, ``no direction`` or ``unclear``.
     """
-    codes = _agreement_codes(_codes(direction, DIRECTION_CODES), _codes(expected, DIRECTION_CODES), statement.to_numpy(dtype=bool))
+    codes = agreement_of_codes(vocabulary_codes(direction, DIRECTION_CODES), vocabulary_codes(expected, DIRECTION_CODES), statement.to_numpy(dtype=bool))
     return pd.Series(codes, index=direction.index, dtype=object)
 
 
@@ -96,8 +97,18 @@ DIRECTION_CODES = ("benefit", "no_difference", "harm", "unclear")
 _AGREEMENT_WORDS = np.array(["agrees", "disagrees", "no direction", "unclear"], dtype=object)
 
 
-def _codes(values: pd.Series, vocabulary) -> np.ndarray:
-    """Position of each value in a small vocabulary (-1 when absent), without hashing every string."""
+def vocabulary_codes(values: pd.Series, vocabulary) -> np.ndarray:
+    """Position of each value in a small vocabulary (-1 when absent), without hashing every string.
+
+    Parameters
+    ----------
+    values : pandas.Series
+    vocabulary : sequence of str
+
+    Returns
+    -------
+    numpy.ndarray of int8
+    """
     arr = values.to_numpy(dtype=object)
     out = np.full(len(arr), -1, dtype=np.int8)
     for i, word in enumerate(vocabulary):
@@ -105,7 +116,43 @@ def _codes(values: pd.Series, vocabulary) -> np.ndarray:
     return out
 
 
-def _agreement_codes(d: np.ndarray, e: np.ndarray, statement: np.ndarray) -> np.ndarray:
+def matches(column: pd.Series, word: str) -> np.ndarray:
+    """Which values of a text column equal ``word``, as a NumPy bool array.
+
+    Compares the object array directly, a third of what a pandas comparison costs on millions of
+    rows; a column holding ``pandas.NA`` (which has no truth value) goes through pandas and counts
+    as not equal.
+
+    Parameters
+    ----------
+    column : pandas.Series
+    word : str
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    try:
+        return np.asarray(column.to_numpy(dtype=object) == word, dtype=bool)
+    except TypeError:
+        return (column == word).fillna(False).to_numpy(dtype=bool)
+
+
+def agreement_of_codes(d: np.ndarray, e: np.ndarray, statement: np.ndarray) -> np.ndarray:
+    """:func:`agreement` on directions given as positions in :data:`DIRECTION_CODES`.
+
+    Parameters
+    ----------
+    d, e : numpy.ndarray of int
+        The result's direction and the claim's expected direction (-1 for anything else).
+    statement : numpy.ndarray of bool
+        True for rows of authoritative background evidence.
+
+    Returns
+    -------
+    numpy.ndarray of object
+        ``agrees``, ``disagrees``, ``no direction`` or ``unclear`` (shared strings).
+    """
     benefit, no_difference, harm, unclear = range(4)
     signed = (d == benefit) | (d == harm)
     code = np.where(d == e, 0, np.where(signed, 1, 2))
@@ -160,13 +207,55 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
 
 
-def _gather(column, index: np.ndarray):
-    """The column's values at ``index`` as a NumPy array (object for text, so pandas does not re-infer it)."""
+#: Columns of identifiers, nearly one value per row: gathered as they are, not shared (see :func:`_gather`).
+_IDENTIFIERS = ("outcome_id", "study_id", "trial_group")
+
+
+def _distinct_text(column: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """A text column as codes into its distinct values (``pandas.factorize``); None unless every value is a string.
+
+    Only strings: factorising would merge values such as 1, 1.0 and True, and missing values of
+    different kinds (None, NaN, NA).
+    """
+    if not (pd.api.types.is_string_dtype(column.dtype) or column.dtype == object):
+        return None
+    values = column.to_numpy(dtype=object)
+    if column.dtype == object and pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return None
+    codes, uniques = pd.factorize(values)
+    if len(codes) and codes.min() < 0:
+        return None
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _gather(column, index: np.ndarray, shared: bool = True, distinct: tuple[np.ndarray, np.ndarray] | None = None):
+    """The column's values at ``index`` as a NumPy array (object for text, so pandas does not re-infer it).
+
+    Text is gathered through its distinct values (``shared``; ``distinct`` when already made by
+    :func:`_distinct_text`), so that each distinct value is one Python object however many links
+    repeat it. A table read from a file holds one object per row even for a column of four words;
+    millions of links pointing at scattered copies would make every later comparison, hash and
+    copy of the column miss the CPU cache. Identifiers, with nearly one value per row, gain
+    nothing from it and are gathered directly (``shared=False``), as is any column with missing
+    values or with values other than strings (see :func:`_distinct_text`).
+    """
     if isinstance(column, (np.ndarray, pd.api.extensions.ExtensionArray)):
         return column[index]
     if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+        distinct = distinct if distinct is not None else _distinct_text(column) if shared else None
+        if distinct is not None:
+            codes, values = distinct
+            return values[codes[index]]
         return column.to_numpy(dtype=object)[index]
     return column.array.take(index) if isinstance(column.array, pd.api.extensions.ExtensionArray) else column.to_numpy()[index]
+
+
+def _row_codes(column: pd.Series, vocabulary, distinct: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """:func:`vocabulary_codes` of a column, looked up once per distinct value where they are known."""
+    if distinct is None:
+        return vocabulary_codes(column, vocabulary)
+    codes, values = distinct
+    return vocabulary_codes(pd.Series(values, dtype=object), vocabulary)[codes]
 
 
 def _indirect_reasons(study_reason: np.ndarray, study_idx: np.ndarray, pair_domain: pd.Series, pair_proxy: pd.Series,
@@ -203,7 +292,7 @@ def _indirect_reasons(study_reason: np.ndarray, study_idx: np.ndarray, pair_doma
     proxy = pair_proxy.to_numpy(dtype=bool)[pair_idx]
     if proxy.any():
         key = pair_idx[proxy].astype(np.int64) * width + code[proxy]
-        combos, at = np.unique(key, return_inverse=True)
+        at, combos = pd.factorize(key)
         base = reason_words[combos % width]
         proxy_text = pair_domain.to_numpy(dtype=object)[combos // width].astype(str).astype(object) + " is a proxy for the named outcome"
         text = np.where(base == "", proxy_text, base + "; " + proxy_text)
@@ -285,30 +374,33 @@ def link_claims(
     # Free text and the arms' numbers stay one join away (by outcome_id) in the outcomes table.
     dropped = {"notes", "source_url", "timepoint", "outcome_domain", "study_id", "n_int", "mean_int", "sd_int", "n_ctl",
                "mean_ctl", "sd_ctl", "effect", "ci_low", "ci_high", "ci_level", "effect_measure", "value_type"}
+    # Directions and bases are both gathered and coded: their distinct values are found once.
+    distinct = {col: _distinct_text(outcomes[col]) for col in ("direction", "basis")}
     for col in outcomes.columns:
         if col not in dropped:
-            columns[col] = _gather(_gather(outcomes[col], by_domain), pos)
+            columns[col] = _gather(outcomes[col], out_idx, shared=col not in _IDENTIFIERS, distinct=distinct.get(col))
     for col in study_cols:
-        columns[col] = _gather(st[col], study_idx)
+        columns[col] = _gather(st[col], study_idx, shared=col not in _IDENTIFIERS)
     columns["participants"] = _gather(st["n_randomised"].fillna(st["n_analysed"]), study_idx)
     columns["ms_population"] = ms_study[study_idx]
     columns["randomised"] = st["design"].isin(RANDOMISED_DESIGNS).to_numpy()[study_idx]
-    between = _codes(outcomes["basis"], ("between_group",))[by_domain][pos] == 0
+    between = _row_codes(outcomes["basis"], ("between_group",), distinct["basis"])[out_idx] == 0
     columns["controlled"] = st["design"].isin(CONTROLLED_DESIGNS).to_numpy()[study_idx] & between
     reason, indirect = _indirect_reasons(study_reason, study_idx, pairs["outcome_domain"], pairs["proxy_outcome"], pair_idx)
     columns["indirect_reason"] = reason
     columns["directness"] = np.array(["direct", "indirect"], dtype=object)[indirect.astype(np.int8)]
-    direction = _codes(outcomes["direction"], DIRECTION_CODES)[by_domain][pos]
-    expected = _codes(cl["expected_direction"], DIRECTION_CODES)[pair_idx]
-    columns["agreement"] = _agreement_codes(direction, expected, np.zeros(len(direction), dtype=bool))
-    columns["evidence_kind"] = np.full(len(pair_idx), "study", dtype=object)
+    direction = _row_codes(outcomes["direction"], DIRECTION_CODES, distinct["direction"])[out_idx]
+    expected = vocabulary_codes(cl["expected_direction"], DIRECTION_CODES)[pair_idx]
+    columns["agreement"] = agreement_of_codes(direction, expected, np.zeros(len(direction), dtype=bool))
+    # One shared word (np.full would make a new string per row).
+    columns["evidence_kind"] = np.array(["study"], dtype=object)[np.zeros(len(pair_idx), dtype=np.intp)]
     merged = frame_of(columns, len(pair_idx))
     # Integer sort keys (claim, study, trial in sorted order) so later stages never hash strings again.
-    trial_rank = pd.Index(np.sort(st["trial_group"].unique())).get_indexer(st["trial_group"])
+    trial_rank = pd.factorize(st["trial_group"], sort=True)[0]
     merged["_claim_rank"] = claim_rank[pair_idx].astype(np.int32)
     merged["_study_rank"] = study_idx.astype(np.int32)
     merged["_trial_rank"] = trial_rank[study_idx].astype(np.int32)
-    merged["_outcome_row"] = out_idx.astype(np.int64)
+    merged["_outcome_row"] = out_idx.astype(np.int64, copy=False)
     merged["_direction_code"] = direction
     if rationale:
         merged["rationale"] = rationales(merged)

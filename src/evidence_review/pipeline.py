@@ -1,20 +1,28 @@
 """What every notebook does first: check its parameters, load the data, apply inclusion filters.
 
 A notebook's ``parameters`` cell holds plain values (papermill injects overrides after it); the
-first cell after it calls :func:`prepare_review`, which validates everything and stops the run
+first cell after it calls :func:`start_notebook`, which validates everything and stops the run
 with one message listing every problem and the valid values. The parameters themselves are
 declared in :mod:`evidence_review.parameters`.
+
+In a build, the data is validated, loaded and synthesised once (:func:`prepare_review`,
+:func:`save_review`) and every notebook reads that result from the file its ``results_path``
+parameter names (:func:`load_review`); a notebook opened on its own (``results_path`` None)
+computes everything itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from functools import cached_property
 
 import pandas as pd
 
 from .engine import Synthesis, synthesise
 from .parameters import PARAMETER_NAMES, ReviewParameters, unknown_parameter, validate_parameters
+from .review_file import KEY_ENV, ResultsFileError, read_signed, write_signed
 from .studies import Evidence, load_evidence
 from .tables import InputError, Problem, shown_value
 from .vocab import DESIGNS
@@ -25,6 +33,8 @@ __all__ = [
     "apply_filters",
     "Review",
     "prepare_review",
+    "save_review",
+    "load_review",
     "start_notebook",
     "empty_review_note",
 ]
@@ -121,10 +131,7 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
     evidence = load_evidence(p.claims_path, p.studies_path, p.outcomes_path, p.reviews_path, p.domains_path, p.background_path,
                              conditions_path=p.conditions_path, interventions_path=p.interventions_path)
     if require_claim:
-        valid = evidence.claims["claim_id"].tolist()
-        if p.claim_id not in valid:
-            raise InputError(source, [Problem(f"unknown claim_id {shown_value(p.claim_id)}; valid claim_ids: {', '.join(valid)}",
-                                              column="claim_id")])
+        _check_claim(p.claim_id, evidence.claims, source)
     scorecard = None
     if p.scorecard_path is not None:
         from .scorecard import load_scorecard
@@ -134,8 +141,116 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
     return Review(p, filtered, excluded_studies=len(evidence.studies) - len(filtered.studies), scorecard=scorecard)
 
 
+#: Parameters that do not change what is computed: the claim a report shows, where the build writes,
+#: and where the computed review was read from.
+_NOT_COMPUTED_FROM = ("claim_id", "output_dir", "results_path")
+
+
+def computed_from(params: ReviewParameters) -> dict:
+    """The parameters a computed review depends on, with paths as real paths (symlinks resolved).
+
+    Two runs whose values here are equal compute the same review, whichever folder their relative
+    paths were taken from.
+
+    Parameters
+    ----------
+    params : ReviewParameters
+
+    Returns
+    -------
+    dict
+    """
+    values = {k: v for k, v in asdict(params).items() if k not in _NOT_COMPUTED_FROM}
+    return {k: os.path.realpath(v) if isinstance(v, Path) else v for k, v in values.items()}
+
+
+def save_review(review: Review, path: str | os.PathLike, key: str) -> Path:
+    """Write a computed review (parameters, filtered evidence, scorecard, synthesis) for the notebooks.
+
+    The synthesis is computed here if it was not yet. See :mod:`evidence_review.review_file` for
+    the format and why it is safe to offer as a parameter.
+
+    Parameters
+    ----------
+    review : Review
+    path : str or os.PathLike
+        The results file (the build puts it in its staging folder).
+    key : str
+        The build's key (:func:`evidence_review.review_file.new_key`).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    contents = {"params": review.params, "evidence": review.evidence, "excluded_studies": review.excluded_studies,
+                "scorecard": review.scorecard, "synthesis": review.synthesis}
+    return write_signed(contents, path, key)
+
+
+def load_review(source: str = "notebook parameters", require_claim: bool = False, key: str | None = None,
+                **params) -> Review:
+    """The review a build computed, read from the file ``results_path`` names instead of computed again.
+
+    The notebook's own parameters are still checked (cheap: no data file is read), and must be
+    those the review was computed with, so a notebook never shows results of other inputs.
+
+    Parameters
+    ----------
+    source : str
+        Where the parameters came from, for error messages.
+    require_claim : bool
+        True for the per-claim report: ``claim_id`` must name a claim in the claims file.
+    key : str, optional
+        The key the file was signed with (default: the environment variable
+        :data:`evidence_review.review_file.KEY_ENV`, which the build sets in its kernels).
+    **params
+        The notebook's parameters (see :data:`PARAMETER_NAMES`), ``results_path`` among them.
+
+    Returns
+    -------
+    Review
+        With its synthesis already in place.
+
+    Raises
+    ------
+    InputError
+        Bad parameters (a missing results file among them); a results file that is not the running
+        build's own (see :func:`evidence_review.review_file.read_signed`) or was computed with other
+        parameters; an unknown ``claim_id``.
+    """
+    p = validate_parameters(source, **params)
+    if p.results_path is None:
+        raise InputError(source, [Problem("no results file given; use prepare_review to compute the review", column="results_path")])
+    try:
+        computed = read_signed(p.results_path, key if key is not None else os.environ.get(KEY_ENV))
+    except ResultsFileError as exc:
+        raise InputError(source, [Problem(f"{exc}; use null to compute the review in this notebook",
+                                          column="results_path")]) from None
+    wanted, used = computed_from(p), computed_from(computed["params"])
+    if used != wanted:
+        differ = sorted(k for k in wanted.keys() | used.keys() if wanted.get(k) != used.get(k))
+        raise InputError(source, [Problem(f"the results file was computed with other values of {', '.join(differ)}; "
+                                          "use null to compute the review in this notebook", column="results_path")])
+    evidence = computed["evidence"]
+    if require_claim:
+        _check_claim(p.claim_id, evidence.claims, source)
+    review = Review(p, evidence, excluded_studies=computed["excluded_studies"], scorecard=computed["scorecard"])
+    review.synthesis = computed["synthesis"]  # fills the cached property: nothing is recomputed
+    return review
+
+
+def _check_claim(claim_id, claims: pd.DataFrame, source: str) -> None:
+    valid = claims["claim_id"].tolist()
+    if claim_id not in valid:
+        raise InputError(source, [Problem(f"unknown claim_id {shown_value(claim_id)}; valid claim_ids: {', '.join(valid)}",
+                                          column="claim_id")])
+
+
 def start_notebook(namespace: dict, require_claim: bool = False) -> Review:
-    """First call of every notebook: stable display settings, then :func:`prepare_review`.
+    """First call of every notebook: stable display settings, then the review.
+
+    The review is read from the build's results file when ``results_path`` is set
+    (:func:`load_review`), else computed here (:func:`prepare_review`); the pages are the same.
 
     Parameters
     ----------
@@ -155,7 +270,10 @@ def start_notebook(namespace: dict, require_claim: bool = False) -> Review:
     # papermill only warns about a parameter the notebook does not declare (a typo such as
     # ``-p min_yaer 2030``) and runs on with the default: name it as an error instead.
     params.update({k: namespace[k] for k in unknown_notebook_names(namespace)})
-    review = prepare_review("notebook parameters", require_claim=require_claim, **params)
+    if params.get("results_path") is None:
+        review = prepare_review("notebook parameters", require_claim=require_claim, **params)
+    else:
+        review = load_review("notebook parameters", require_claim=require_claim, **params)
     note = empty_review_note(review)
     if note:
         from IPython.display import Markdown, display

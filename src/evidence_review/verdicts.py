@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .background import STATEMENT_TYPES
+from .linking import matches
 
 __all__ = [
     "SIGN_TEST_ALPHA",
@@ -20,8 +21,11 @@ __all__ = [
     "sign_test",
     "vote_count",
     "claim_counts",
+    "count_by_claim",
+    "counts_frame",
     "read_interval",
     "verdict_table",
+    "verdicts_from_counts",
     "decide_verdict",
 ]
 
@@ -111,28 +115,61 @@ def claim_counts(basis: pd.DataFrame, claim_ids) -> pd.DataFrame:
     index = pd.Index(list(claim_ids), name="claim_id")
     if basis.empty:
         return pd.DataFrame(0, index=index, columns=_COUNT_COLUMNS)
-    d = basis["direction"].to_numpy(dtype=object)
-    evidence = (basis["evidence_kind"] == "background_evidence").to_numpy()
-    weak = basis["comparator"].isin(WEAK_COMPARATORS).to_numpy() & ~evidence
-    strong = ~basis["comparator"].isin(WEAK_COMPARATORS).to_numpy() & ~evidence
+    codes, names = pd.factorize(basis["claim_id"])
+    return counts_frame(count_by_claim(basis, codes, len(names)), names, index)
+
+
+def counts_frame(counts: dict, names, claim_ids) -> pd.DataFrame:
+    """Per-claim count arrays (positions as in ``names``) as a frame indexed by ``claim_ids`` (0 where absent)."""
+    frame = pd.DataFrame(counts, index=pd.Index(names, name="claim_id"))
+    return frame.reindex(pd.Index(list(claim_ids), name="claim_id"), fill_value=0)[_COUNT_COLUMNS]
+
+
+def count_by_claim(basis: pd.DataFrame, codes: np.ndarray, n_claims: int, rows: np.ndarray | None = None) -> dict:
+    """The counts of :func:`claim_counts` as int64 arrays, one position per claim code.
+
+    Parameters
+    ----------
+    basis : pandas.DataFrame
+        Claim x trial rows (the columns :func:`claim_counts` reads).
+    codes : numpy.ndarray of int
+        Per row: its claim's code, 0 to ``n_claims - 1``.
+    n_claims : int
+    rows : numpy.ndarray of bool, optional
+        Count only these rows (all when omitted); spares copying a filtered table.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Keys :data:`_COUNT_COLUMNS`.
+    """
+    if rows is not None:
+        # Rows left out go to one extra bin, dropped below.
+        codes = np.where(rows, codes, n_claims)
+    evidence = matches(basis["evidence_kind"], "background_evidence")
+    weak_comparator = basis["comparator"].isin(WEAK_COMPARATORS).to_numpy()
+    weak = weak_comparator & ~evidence
+    strong = ~weak_comparator & ~evidence
     n = basis["participants"].astype("float64").to_numpy()
     authority = evidence & (basis["design"].isin(STATEMENT_TYPES).to_numpy() | (np.nan_to_num(n) >= LARGE_SURVEY_N))
-    agreement = basis["agreement"].to_numpy(dtype=object)
-    flags = pd.DataFrame({
-        "claim_id": basis["claim_id"].to_numpy(),
-        "k": 1,
-        "benefit": d == "benefit",
-        "no_difference": d == "no_difference",
-        "harm": d == "harm",
-        "unclear": d == "unclear",
-        "agree": agreement == "agrees",
-        "disagree": agreement == "disagrees",
-        "weak_benefit": (d == "benefit") & weak,
-        "strong_not_benefit": ((d == "no_difference") | (d == "harm")) & strong,
-        "authority_agree": authority & (agreement == "agrees"),
-        "authority_disagree": authority & (agreement == "disagrees"),
-    })
-    return flags.groupby("claim_id").sum().astype(int).reindex(index, fill_value=0)[_COUNT_COLUMNS]
+    d = basis["direction"]
+    benefit, no_difference, harm = matches(d, "benefit"), matches(d, "no_difference"), matches(d, "harm")
+    agree, disagree = matches(basis["agreement"], "agrees"), matches(basis["agreement"], "disagrees")
+    flags = {
+        "k": None,
+        "benefit": benefit,
+        "no_difference": no_difference,
+        "harm": harm,
+        "unclear": matches(d, "unclear"),
+        "agree": agree,
+        "disagree": disagree,
+        "weak_benefit": benefit & weak,
+        "strong_not_benefit": (no_difference | harm) & strong,
+        "authority_agree": authority & agree,
+        "authority_disagree": authority & disagree,
+    }
+    return {name: np.bincount(codes, weights=flag, minlength=n_claims + 1)[:n_claims].astype(np.int64)
+            for name, flag in flags.items()}
 
 
 def read_interval(low: float, high: float, scale: str, expected: str) -> str:
@@ -270,7 +307,26 @@ def verdict_table(claims: pd.DataFrame, basis: pd.DataFrame, linked_claims: set,
         Indexed by ``claim_id``: ``verdict``, ``reasons`` (list), ``agree``, ``disagree``,
         ``carried_by`` (what decided it) and ``sign_test_p`` (the test the rule used, if any).
     """
-    counts = claim_counts(basis, claims["claim_id"]).to_dict("index")
+    return verdicts_from_counts(claims, claim_counts(basis, claims["claim_id"]), linked_claims, carriers)
+
+
+def verdicts_from_counts(claims: pd.DataFrame, counts: pd.DataFrame, linked_claims: set,
+                         carriers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`verdict_table` from per-claim counts already made (:func:`claim_counts` columns, indexed by ``claim_id``).
+
+    Parameters
+    ----------
+    claims, linked_claims, carriers
+        As for :func:`verdict_table`.
+    counts : pandas.DataFrame
+        One row per claim of ``claims``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`verdict_table`.
+    """
+    counts = counts.to_dict("index")
     carrier_of = carriers.to_dict("index") if carriers is not None and not carriers.empty else {}
     size = claims["claim_of_size"] if "claim_of_size" in claims else pd.Series(False, index=claims.index)
     rows = {}

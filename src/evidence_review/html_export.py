@@ -1,0 +1,102 @@
+"""The review's HTML: executed notebooks exported to self-contained pages, and the site's own
+pages (summary with the evidence map, index, studies, methods)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from .result_files import atomic_write_text
+from .site import apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
+
+__all__ = ["export_html", "export_notebook_html", "write_summary"]
+
+_TOGGLE = """
+<style>body:not(.show-code) .jp-CodeCell .jp-Cell-inputWrapper{display:none}
+#toggle-code{position:fixed;top:8px;right:8px;z-index:10;font-size:12px}</style>
+<script>function toggleCode(){document.body.classList.toggle('show-code')}</script>
+"""
+_CDN_SCRIPT = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>\s*')
+_BUTTON = '<button id="toggle-code" onclick="toggleCode()">Show/hide code</button>'
+
+
+@functools.cache
+def _notebook_exporter():
+    """One HTML exporter per process, reused: a new one compiles its Jinja templates again on its
+    first export (about 0.8 s, more than the export itself), and a build exports every notebook
+    its worker runs. Exports do not change the exporter, so a reused one gives the same bytes."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def export_html(notebook_path: Path, html_path: Path, title: str, root: str = "") -> None:
+    """Export an executed notebook to self-contained HTML (figures embedded, code hidden by default).
+
+    Parameters
+    ----------
+    notebook_path : Path
+        Executed notebook.
+    html_path : Path
+        Where to write the HTML.
+    title : str
+        Page title.
+    root : str
+        The way from the page's folder to the site's root (``"../"`` for claim reports).
+    """
+    import nbformat
+
+    export_notebook_html(nbformat.read(notebook_path, as_version=4), html_path, title, root)
+
+
+def export_notebook_html(nb, html_path: Path, title: str, root: str = "") -> None:
+    """Export an executed notebook, already read, to self-contained HTML (see :func:`export_html`).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Executed notebook; its metadata gets the title.
+    html_path : Path
+    title : str
+    root : str
+    """
+    nb.metadata["title"] = title
+    body, _ = _notebook_exporter().from_notebook_node(nb)
+    # The pages are static (tables, embedded PNGs): drop the template's CDN scripts so they read offline.
+    body = _CDN_SCRIPT.sub("", body)
+    body = body.replace("</head>", _TOGGLE + "</head>", 1)
+    body = body.replace("</body>", _BUTTON + "</body>", 1)
+    body = apply_alt_texts(body, notebook_alt_texts(nb))
+    atomic_write_text(html_path, decorate_notebook_html(body, title, root))
+
+
+def write_summary(review, folder: Path, notebooks: list[str] = (), claim_ids: list[str] = ()) -> list[Path]:
+    """Write the site's own pages (summary with the evidence map, index, studies, methods, stylesheet).
+
+    Parameters
+    ----------
+    review : evidence_review.pipeline.Review
+    folder : Path
+    notebooks : list of str
+        Notebook pages built, for the index.
+    claim_ids : list of str
+        Claims with a report in this build; only these are linked.
+
+    Returns
+    -------
+    list of Path
+    """
+    from matplotlib.figure import Figure
+
+    from .charts import plot_evidence_map
+    from .sof import synthesis_table
+    from .summary import figure_png_base64
+
+    syn, claims = review.synthesis, review.evidence.claims
+    fig = Figure(figsize=(9, 0.32 * len(claims) + 2.5), layout="constrained")
+    ax = plot_evidence_map(synthesis_table(syn, "verdicts"), synthesis_table(syn, "trials"), claims, ax=fig.add_subplot())
+    alt = getattr(ax, "description", "Evidence map of the claims by kind of evidence.")
+    return write_site(review, folder, list(notebooks), list(claim_ids), figure_png_base64(fig), alt)
+
+
