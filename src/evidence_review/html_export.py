@@ -43,7 +43,7 @@ def export_html(notebook_path: Path, html_path: Path, title: str, root: str = ""
     title : str
         Page title.
     root : str
-        The way from the page's folder to the site's root (``"../"`` for claim reports).
+        The way from the page's folder to the site's root (one folder up for the claim reports in ``claims/``).
     """
     import nbformat
 
