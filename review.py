@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Two commands for the whole project, needing only Python 3.11 and pip.
+"""The project's commands, needing only Python 3.11 and pip.
 
+    python3 review.py new FOLDER              # a ready-to-fill review of another article
+    python3 review.py check [--params FILE]   # validate every input, list every problem, write nothing
     python3 review.py build [build options]   # build the review into reports/
     python3 review.py test  [pytest options]  # unit tests + nbval on the executed notebooks
     python3 review.py refresh                 # re-execute notebooks/ in place after a data change
 
-``build`` runs in the folder you call it from, so relative ``--params`` and ``--output`` (and the
-paths inside a parameters file) are taken from there; SIGTERM and SIGHUP are passed on to it, and
-it is sent SIGTERM should this launcher die (even by ``kill -9``), so it always cleans up.
+``new``, ``check`` and ``build`` run in the folder you call them from, so relative ``FOLDER``,
+``--params`` and ``--output`` (and the paths inside a parameters file) are taken from there;
+SIGTERM and SIGHUP are passed on, and the command is sent SIGTERM should this launcher die (even
+by ``kill -9``), so it always cleans up.
 
 On first use (and whenever requirements.lock or pyproject.toml change) this creates ``.venv``,
 installs the exact versions of ``requirements.lock`` plus the project itself, and registers the
@@ -66,7 +69,7 @@ def ensure_environment() -> Path:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("build", "test", "setup", "refresh"):
+    if not argv or argv[0] not in ("build", "check", "new", "test", "setup", "refresh"):
         print(__doc__)
         return 2
     py = ensure_environment()
@@ -74,11 +77,11 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
     if command == "setup":
         return 0
-    if command in ("build", "refresh"):
+    if command in ("build", "check", "new", "refresh"):
         cmd = [str(py), "-m", "evidence_review.cli", command, *rest]
-        # The build runs where the user typed the command: relative --params, --output and the
-        # paths inside a parameters file are taken from there, as the README promises.
-        cwd = Path.cwd() if command == "build" else ROOT
+        # These run where the user typed the command: relative paths (FOLDER, --params, --output
+        # and the paths inside a parameters file) are taken from there, as the README promises.
+        cwd = ROOT if command == "refresh" else Path.cwd()
     else:
         cmd = [str(py), "-m", "pytest", *NBVAL, *rest]
         cwd = ROOT

@@ -155,3 +155,12 @@ def test_default_yaml_validates_from_the_project_root(tmp_path, monkeypatch):
     path = tmp_path / "params.yaml"
     path.write_text(parameters_yaml())
     assert validate_parameters(**read_parameters_file(path)) == validate_parameters()
+
+
+def test_readme_lists_every_parameter_with_its_default():
+    readme = (project_root() / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Parameters"):readme.index("## Reviewing another article")]
+    rows = {line.split("|")[1].strip().strip("`"): line.split("|")[2].strip() for line in table.splitlines()
+            if line.startswith("| `")}
+    assert list(rows) == list(PARAMETER_NAMES)
+    assert rows == {p.name: "null" if p.default is None else f"`{p.default}`" for p in PARAMETERS}

@@ -23,17 +23,17 @@ from pathlib import Path
 
 from .html_export import write_summary
 from .notebook_runner import BuildError, Job, run_jobs, run_notebook
-from .outputs import check_no_foreign_entries, check_output_folder, claim_output_folder, lock_output_folder
+from .inputs import check_inputs
+from .outputs import check_no_foreign_entries, claim_output_folder, lock_output_folder
 from .outputs import new_staging_folder, remove_leftovers
 from .outputs import LOCK_NAME, MANIFEST, MARKER, signals_ignored, swap_into_place
-from .parameters import INPUT, OPTIONAL_INPUT, PARAMETERS, default_path
 from .parameters import notebook_parameters as parameters_for_notebooks
-from .paths import project_root, resolve_path
-from .pipeline import prepare_review, save_review
+from .paths import project_root
+from .pipeline import save_review
 from .result_files import atomic_write_text, write_results
 from .review_file import KEY_ENV, new_key
 from .site import CLAIM_ROOT, NOTEBOOK_TITLES
-from .tables import InputError, Problem, combine_errors
+from .tables import InputError, Problem
 
 __all__ = [
     "NOTEBOOKS",
@@ -123,7 +123,7 @@ def build_review(
     Parameters
     ----------
     params : dict
-        Review parameters (see :data:`evidence_review.pipeline.PARAMETER_NAMES`); relative paths
+        Review parameters (see :mod:`evidence_review.parameters`); relative paths
         are taken from the project root (the command line makes them absolute first).
     source : str
         Where the parameters came from (for error messages).
@@ -159,13 +159,8 @@ def build_review(
     timings = {}
     base = Path(os.path.realpath(cwd or os.getcwd()))
     t0 = time.perf_counter()
-    try:
-        # The build computes the review itself: a results_path in the parameters is not for it.
-        review = prepare_review(source, **{k: v for k, v in params.items() if k not in ("claim_id", "results_path")})
-    except InputError as exc:
-        # Every problem at once: a refused output folder too, not only after the data is fixed.
-        refused = _output_refusal(params, base, output_source or source)
-        raise (combine_errors([exc, refused]) if refused else exc) from None
+    # Every problem at once (parameters, files, a refused output folder), as `evidence-review check` shows them.
+    review, output = check_inputs(params, source, cwd=base, output_source=output_source)
     if isinstance(claims, list):
         unknown = sorted(set(claims) - set(review.evidence.claims["claim_id"]))
         if unknown:
@@ -173,9 +168,7 @@ def build_review(
             raise InputError(source, [Problem(f"unknown claim_id(s) {unknown}; valid claim_ids: {valid}", column="claims")])
     all_ids = review.evidence.claims["claim_id"].tolist()
     claim_ids = all_ids if claims is True else [c for c in all_ids if c in claims] if claims else []
-    p = review.params
-    inputs = p.input_files()
-    output = check_output_folder(p.output_dir, inputs, project=project_root(), cwd=base, source=output_source or source)
+    inputs = review.params.input_files()
     timings["validate"] = time.perf_counter() - t0
     created = not output.exists()
     claim_output_folder(output)
@@ -198,26 +191,6 @@ def build_review(
         raise
     timings["total"] = sum(timings.values())
     return {"output": output, "timings": timings, "files": [p.name for p in written]}
-
-
-def _output_refusal(params: dict, base: Path, source: str) -> InputError | None:
-    """The refusal of the output folder when the other parameters are invalid, if any."""
-
-    def given_path(name):
-        value = params.get(name)
-        if name not in params:
-            return default_path(name)
-        return resolve_path(value) if isinstance(value, str) and value.strip() and "\0" not in value else None
-
-    output = given_path("output_dir")
-    if output is None:
-        return None  # reported by the parameter checks
-    inputs = [given_path(p.name) for p in PARAMETERS if p.kind in (INPUT, OPTIONAL_INPUT)]
-    try:
-        check_output_folder(output, [i for i in inputs if i is not None], project=project_root(), cwd=base, source=source)
-    except InputError as exc:
-        return exc
-    return None
 
 
 def _unclaim(folder: Path) -> None:

@@ -1,4 +1,10 @@
-"""Command line: ``evidence-review build [--params FILE.yaml] [--output DIR] [--jobs N]``."""
+"""Command line of the evidence review toolkit.
+
+    evidence-review new FOLDER                                  # a ready-to-fill review of another article
+    evidence-review check [--params FILE.yaml] [--output DIR]   # every problem at once; writes nothing
+    evidence-review build [--params FILE.yaml] [--output DIR] [--jobs N]   # the review, into reports/
+    evidence-review refresh [NOTEBOOK ...]                      # re-execute the stored notebooks
+"""
 
 from __future__ import annotations
 
@@ -62,6 +68,98 @@ def _os_error_sentence(exc: OSError, output) -> str:
     return f"cannot write the reports to '{output}': {reason}" + ("." if inside else f" ('{exc.filename}').")
 
 
+def _given_parameters(args) -> tuple[dict, str]:
+    """The parameters of ``--params`` with ``--output`` on top, and where they came from."""
+    from .tables import InputError, Problem
+
+    params, source = {}, "command line"
+    if args.params:
+        params = read_parameters_file(args.params)
+        source = args.params
+    if args.output is not None:
+        if not args.output.strip():
+            raise InputError("command line", [Problem("--output must be a folder path, got an empty text", column="output")])
+        # abspath, not resolve(): the output checks must see a symlink as a symlink.
+        params["output_dir"] = os.path.abspath(args.output)
+    return params, source
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .notebook_runner import WORKER_MEMORY
+
+    parser = argparse.ArgumentParser(prog="evidence-review", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    params_help = ("papermill-style YAML file of review parameters (relative paths in it are taken from the current "
+                   "folder; left-out parameters take the bundled review's defaults)")
+    b = sub.add_parser("build", help="run every notebook and write reports/", epilog=_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    b.add_argument("--params", "-f", help=params_help)
+    b.add_argument("--output", "-o", help="output folder, relative to the current folder (default: reports/ of the project)")
+    b.add_argument("--jobs", "-j", type=int, default=None,
+                   help=f"parallel notebook runs (default: number of cores); capped by the usable cores and by "
+                        f"available memory at {WORKER_MEMORY // 2**20} MB per run (a worker and its kernel)")
+    b.add_argument("--no-claim-reports", action="store_true", help="skip the one-report-per-claim step")
+    b.add_argument("--claims", help="comma-separated claim ids: only these get a claim report")
+    c = sub.add_parser("check", help="validate every input the build would read, list every problem; write nothing",
+                       epilog="exit codes: 0 every input is valid; 2 a problem was found (each is listed with its file, "
+                              "spreadsheet row and column); 130 interrupted.")
+    c.add_argument("--params", "-f", help=params_help)
+    c.add_argument("--output", "-o", help="output folder the build would write, checked too (default: as in the parameters)")
+    n = sub.add_parser("new", help="write a ready-to-fill review (empty CSV files, vocabularies, params.yaml, README)",
+                       epilog="exit codes: 0 written; 2 the folder exists and is not empty, or is a file (nothing "
+                              "written); 1 the folder cannot be written.")
+    n.add_argument("folder", metavar="FOLDER", help="a new or empty folder; its params.yaml names files through this path")
+    r = sub.add_parser("refresh", help="re-execute notebooks/ in place with default parameters (after a data change)")
+    r.add_argument("names", nargs="*", help="notebook names without .ipynb (default: all)")
+    return parser
+
+
+def _new(folder: str) -> int:
+    from .scaffold import new_review
+    from .tables import InputError
+
+    try:
+        new_review(folder)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("Nothing was written.", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot write the new review to '{folder}': {exc.strerror or exc}. Nothing was written.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written.", file=sys.stderr)
+        return 130
+    params = (Path(folder) / "params.yaml").as_posix()
+    print(f"New review written to {folder}. Fill in its CSV files and the topic in {params} (see "
+          f"{(Path(folder) / 'README.md').as_posix()}), then run from this folder:\n"
+          f"  evidence-review check --params {params}\n  evidence-review build --params {params}")
+    return 0
+
+
+def _check(args) -> int:
+    from .inputs import check_inputs, summary_line
+    from .tables import InputError
+
+    try:
+        with _terminate_like_ctrl_c():
+            params, source = _given_parameters(args)
+            review, output = check_inputs(params, source=source, cwd=os.getcwd(),
+                                          output_source="command line (--output)" if args.output is not None else None)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot check the inputs: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted.", file=sys.stderr)
+        return 130
+    print(summary_line(review, output))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``evidence-review``.
 
@@ -73,28 +171,20 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success; 1 when a notebook fails, the output cannot be written or another build
-        holds the output folder; 2 on bad input or a refused output folder; 130 when interrupted
-        (Ctrl-C, SIGTERM or SIGHUP).
+        holds the output folder; 2 on bad input or a refused output folder (``check``: any
+        problem; ``new``: a folder that is a file or not empty); 130 when interrupted (Ctrl-C,
+        SIGTERM or SIGHUP).
     """
     from .build import build_review
-    from .notebook_runner import WORKER_MEMORY, BuildError
+    from .notebook_runner import BuildError
     from .outputs import OutputBusy
     from .tables import InputError, Problem
 
-    parser = argparse.ArgumentParser(prog="evidence-review", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="run every notebook and write reports/", epilog=_EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    b.add_argument("--params", "-f", help="papermill-style YAML file of review parameters (paths relative to the current folder)")
-    b.add_argument("--output", "-o", help="output folder, relative to the current folder (default: reports/ of the project)")
-    b.add_argument("--jobs", "-j", type=int, default=None,
-                   help=f"parallel notebook runs (default: number of cores); capped by the usable cores and by "
-                        f"available memory at {WORKER_MEMORY // 2**20} MB per run (a worker and its kernel)")
-    b.add_argument("--no-claim-reports", action="store_true", help="skip the one-report-per-claim step")
-    b.add_argument("--claims", help="comma-separated claim ids: only these get a claim report")
-    r = sub.add_parser("refresh", help="re-execute notebooks/ in place with default parameters (after a data change)")
-    r.add_argument("names", nargs="*", help="notebook names without .ipynb (default: all)")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
+    if args.command == "new":
+        return _new(args.folder)
+    if args.command == "check":
+        return _check(args)
     if args.command == "refresh":
         from .build import refresh_notebooks
 
@@ -105,19 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         return 0
-    source = "command line"
     output = None
     try:
         with _terminate_like_ctrl_c():
-            params = {}
-            if args.params:
-                params = read_parameters_file(args.params)
-                source = args.params
-            if args.output is not None:
-                if not args.output.strip():
-                    raise InputError("command line", [Problem("--output must be a folder path, got an empty text", column="output")])
-                # abspath, not resolve(): the output checks must see a symlink as a symlink.
-                params["output_dir"] = os.path.abspath(args.output)
+            params, source = _given_parameters(args)
             if args.jobs is not None and args.jobs < 1:
                 raise InputError("command line", [Problem(f"--jobs must be 1 or more, got {args.jobs}", column="jobs")])
             output = params.get("output_dir")

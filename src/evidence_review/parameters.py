@@ -17,6 +17,11 @@ A relative path is taken from the folder the review is run from:
   relative to the project root.
 
 ``~`` is the user's home folder everywhere. See :func:`evidence_review.paths.resolve_path`.
+
+The declaration is a plain dataclass rather than a pydantic model (pydantic is installed, as a
+dependency of pandera): the messages are the project's own -- every problem at once,
+named by column, the closest valid name for a typo, values quoted briefly however large -- and
+pydantic's would have to be translated one by one, for the dozen plain checks below.
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
     require_claim : bool
         True for the per-claim report: ``claim_id`` must name a claim in the claims file.
     **params
-        Notebook parameters (see :data:`PARAMETER_NAMES`).
+        Notebook parameters (see :mod:`evidence_review.parameters`).
 
     Returns
     -------
@@ -311,7 +311,7 @@ def start_notebook(namespace: dict, require_claim: bool = False) -> Review:
     Parameters
     ----------
     namespace : dict
-        The notebook's ``globals()``; the values of :data:`PARAMETER_NAMES` found there are used.
+        The notebook's ``globals()``; the values of :data:`evidence_review.parameters.PARAMETER_NAMES` found there are used.
     require_claim : bool
         True for the per-claim report.
 

@@ -528,6 +528,10 @@ def load_evidence(
     conditions = attempt(load_conditions, conditions_file)
     interventions = attempt(load_interventions, interventions_file)
     if domains is None:
+        # Without the domain codes the files coded with them cannot be checked cell by cell; still say
+        # which of them cannot even be read (missing, empty, not UTF-8), so one run lists them all.
+        for path in (studies_path, claims_path, outcomes_path, reviews_path):
+            attempt(read_table, resolve_path(path))
         raise combine_errors(errors)
     # A broken vocabulary file is reported on its own; its column is then only checked for being filled in.
     condition_codes = None if conditions is None else conditions["code"].tolist()

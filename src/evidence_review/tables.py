@@ -148,10 +148,14 @@ def combine_errors(errors: list[InputError]) -> InputError:
     InputError
         The single error to raise.
     """
-    if len(errors) == 1:
-        return errors[0]
-    problems = [Problem(f"{e.source}: {p}") for e in errors for p in e.problems]
-    return InputError(" and ".join(e.source for e in errors), problems)
+    # An error that already combines several files is taken apart, so each problem names its file once.
+    parts = [part for e in errors for part in getattr(e, "parts", [e])]
+    if len(parts) == 1:
+        return parts[0]
+    problems = [Problem(f"{e.source}: {p}") for e in parts for p in e.problems]
+    combined = InputError(" and ".join(e.source for e in parts), problems)
+    combined.parts = parts
+    return combined
 
 
 def spreadsheet_row(index: int) -> int:
