@@ -435,6 +435,7 @@ def endless_project(tmp_path):
     root = tmp_path / "project"
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     shutil.copytree(ROOT / "data", root / "data")
+    shutil.copytree(ROOT / "docs", root / "docs")  # the methods page the build writes comes from here
     nb = nbformat.read(root / "notebooks" / "01_claims.ipynb", as_version=4)
     first_code_after_parameters = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"][1]
     nb.cells[first_code_after_parameters].source = "import time\ntime.sleep(600)"
