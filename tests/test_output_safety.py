@@ -51,6 +51,18 @@ def marked_folder(path: Path, *entries: str) -> Path:
     return path
 
 
+def write_relative_params(home: Path) -> None:
+    """Write ``home/params.yaml``: the example's parameters with paths relative to ``home``, as the README
+    tells users to write them, its inputs in ``home/inputs``."""
+    params = (home / "inputs" / "params.yaml").read_text().replace("_path: ", "_path: inputs/")
+    params = params.replace("_path: inputs/null", "_path: null")  # null stays null
+    for key in INPUT_NAMES:  # inputs the example leaves at their bundled defaults: copied too, so all are here
+        if f"\n{key}:" not in params:
+            shutil.copy(ROOT / DEFAULTS[key], home / "inputs" / Path(DEFAULTS[key]).name)
+            params += f"{key}: inputs/{Path(DEFAULTS[key]).name}\n"
+    (home / "params.yaml").write_text(params)
+
+
 @pytest.fixture
 def user_folder(tmp_path, monkeypatch):
     """The folder a user runs the build in, holding their notes, photos and a copy of the inputs."""
@@ -59,14 +71,7 @@ def user_folder(tmp_path, monkeypatch):
     (home / "notes.txt").write_text("my notes\n")
     (home / "photos").mkdir()
     (home / "photos" / "cat.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
-    # The same parameters with paths relative to this folder, as the README tells users to write them.
-    params = (home / "inputs" / "params.yaml").read_text().replace("_path: ", "_path: inputs/")
-    params = params.replace("_path: inputs/null", "_path: null")  # null stays null
-    for key in INPUT_NAMES:  # inputs the example leaves at their bundled defaults: copied too, so all are here
-        if f"\n{key}:" not in params:
-            shutil.copy(ROOT / DEFAULTS[key], home / "inputs" / Path(DEFAULTS[key]).name)
-            params += f"{key}: inputs/{Path(DEFAULTS[key]).name}\n"
-    (home / "params.yaml").write_text(params)
+    write_relative_params(home)
     monkeypatch.chdir(home)
     return home
 
@@ -287,13 +292,7 @@ def two_builds(tmp_path_factory):
     it) and into a fresh folder (a tmpfs mount point where the machine allows one)."""
     home = tmp_path_factory.mktemp("user")
     shutil.copytree(FICTIONAL, home / "inputs")
-    params = (home / "inputs" / "params.yaml").read_text().replace("_path: ", "_path: inputs/")
-    params = params.replace("_path: inputs/null", "_path: null")  # null stays null
-    for key in INPUT_NAMES:  # inputs the example leaves at their bundled defaults: copied too, so all are here
-        if f"\n{key}:" not in params:
-            shutil.copy(ROOT / DEFAULTS[key], home / "inputs" / Path(DEFAULTS[key]).name)
-            params += f"{key}: inputs/{Path(DEFAULTS[key]).name}\n"
-    (home / "params.yaml").write_text(params)
+    write_relative_params(home)
     a = marked_folder(home / "out-a", "stale.html")
     (a / "mine.txt").write_text("keep me\n")
     (a / ".staging-999999999" / "claims").mkdir(parents=True)
