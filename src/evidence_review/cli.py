@@ -175,12 +175,18 @@ def main(argv: list[str] | None = None) -> int:
         problem; ``new``: a folder that is a file or not empty); 130 when interrupted (Ctrl-C,
         SIGTERM or SIGHUP).
     """
+    args = _parser().parse_args(argv)
+    if args.command == "build":
+        # Its workers' imports then run while this process imports the review's libraries and
+        # validates the inputs (see evidence_review.fork_server).
+        from .fork_server import start_fork_server
+
+        start_fork_server()
     from .build import build_review
     from .notebook_runner import BuildError
     from .outputs import OutputBusy
     from .tables import InputError, Problem
 
-    args = _parser().parse_args(argv)
     if args.command == "new":
         return _new(args.folder)
     if args.command == "check":

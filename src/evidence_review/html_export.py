@@ -10,7 +10,7 @@ from pathlib import Path
 from .result_files import atomic_write_text
 from .site import apply_alt_texts, decorate_notebook_html, notebook_alt_texts, write_site
 
-__all__ = ["export_html", "export_notebook_html", "write_summary"]
+__all__ = ["export_html", "export_notebook_html", "write_summary", "warm_up_exporter"]
 
 _TOGGLE = """
 <style>body:not(.show-code) .jp-CodeCell .jp-Cell-inputWrapper{display:none}
@@ -29,6 +29,21 @@ def _notebook_exporter():
     from nbconvert import HTMLExporter
 
     return HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def warm_up_exporter() -> None:
+    """Make the exporter ready for its first notebook: compile its templates and load its code
+    highlighter, Markdown renderer and HTML sanitiser, by exporting a small notebook in memory.
+
+    The build's fork server does this once, so the workers it forks start with it done (see
+    :mod:`evidence_review.fork_server`).
+    """
+    from nbformat import v4
+
+    output = v4.new_output("display_data", data={"text/html": "<p>1</p>", "text/plain": "1"})
+    nb = v4.new_notebook(cells=[v4.new_markdown_cell("# Warm-up\n\n*1*"), v4.new_code_cell("x = 1", outputs=[output])])
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    _notebook_exporter().from_notebook_node(nb)
 
 
 def export_html(notebook_path: Path, html_path: Path, title: str, root: str = "") -> None:

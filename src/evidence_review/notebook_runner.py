@@ -2,8 +2,8 @@
 keep one kernel alive across the notebooks they run.
 
 Workers and their kernels die with the build: each worker and each kernel asks Linux to kill it
-when its parent dies (``PR_SET_PDEATHSIG``; a worker's parent is the fork server, which exits
-with the build), and each worker also watches the build's pid, so not even ``kill -9`` of the
+when its parent dies (``PR_SET_PDEATHSIG``; a worker's parent is the fork server, which dies
+with the build, see :mod:`evidence_review.fork_server`), and each worker also watches the build's pid, so not even ``kill -9`` of the
 build leaves them running. On Ctrl-C or SIGTERM the build kills its
 workers at once, which stops the running cells.
 
@@ -14,7 +14,6 @@ dropped and cell ids and execution counts are renumbered.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
 import shutil
 import signal
@@ -25,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .html_export import export_notebook_html
+from .fork_server import die_with_parent, fork_context
 from .outputs import signals_ignored
 from .paths import BASE_ENV, project_root
 from .result_files import atomic_write_text
@@ -79,21 +78,6 @@ _WORKER_ENVIRONMENT: dict = {}
 _SOCKETS_PREFIX = "evidence-review-build-"
 #: Memory one build worker and its kernel need at their peak (measured about 390 MB on the bundled data).
 WORKER_MEMORY = 400 * 2**20
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (a no-op elsewhere).
-
-    Used in build workers and, as ``preexec_fn``, in their kernels, so ``kill -9`` of the build
-    takes its workers with it and each worker's death takes its kernel.
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _watch_build(build: int, parent: int) -> None:
@@ -118,7 +102,7 @@ def _init_worker(build: int, base: str, sockets: str | None = None, environment:
     so ``PR_SET_PDEATHSIG`` on the worker fires then; the watchdog thread covers the rest.
     """
     global _WORKER_BASE, _WORKER_SOCKETS, _WORKER_ENVIRONMENT
-    _die_with_parent()
+    die_with_parent()
     if not _pid_alive(build):  # the build died before the line above took effect
         os._exit(1)
     # The build itself handles Ctrl-C (it kills the workers); a worker interrupted on its own
@@ -201,7 +185,7 @@ def _worker_kernel():
         if _WORKER_BASE is not None:
             env[BASE_ENV] = _WORKER_BASE
         env.update(_WORKER_ENVIRONMENT)
-        km.start_kernel(cwd=str(project_root()), env=env, preexec_fn=_die_with_parent)
+        km.start_kernel(cwd=str(project_root()), env=env, preexec_fn=die_with_parent)
         # Worker processes skip atexit; multiprocessing finalizers do run when a worker exits.
         util.Finalize(km, km.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
         util.Finalize(km, shutil.rmtree, args=(sockets,), kwargs={"ignore_errors": True}, exitpriority=5)
@@ -356,6 +340,8 @@ def run_notebook(job: Job, reuse_kernel: bool = False, html: bool = True, strip_
     text = nbformat.writes(nb) + "\n"
     atomic_write_text(job.target, text)
     if html:
+        from .html_export import export_notebook_html
+
         export_notebook_html(nbformat.reads(text, as_version=4), job.target.with_suffix(".html"), job.title, job.root)
     return job.target
 
@@ -486,11 +472,8 @@ def run_jobs(jobs: list[Job], workers: int | None = None, base: str | None = Non
     workers = cap_workers(workers, len(jobs), usable_cores(), available_memory())
     _remove_dead_socket_folders()
     sockets = tempfile.mkdtemp(prefix=f"{_SOCKETS_PREFIX}{os.getpid()}-")
-    # Workers start from a clean fork server, not a fork of this process: a forked copy of a process that
-    # already talked to an encrypted kernel (ZeroMQ/CurveZMQ state) hangs on its first kernel connection.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["evidence_review.notebook_runner", "papermill"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+    # The fork server may be running already: the command line starts it first thing.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=fork_context(), initializer=_init_worker,
                                initargs=(os.getpid(), base or str(project_root()), sockets, environment))
     try:
         if warm_up is not None:
