@@ -238,7 +238,10 @@ def _tidy_notebook(nb, strip_run_metadata: bool = False, shown_parameters: dict 
     so a refresh changes only real outputs and two builds give the same bytes.
 
     papermill gives the cell it injects a random id, which the HTML export copies; it gets a
-    fixed one, so a build is byte-identical to the next.
+    fixed one, so a build is byte-identical to the next. For the same reason consecutive outputs
+    of one stream are merged (nbconvert's ``CoalesceStreamsPreprocessor``): the kernel sends
+    what a cell prints in pieces of whatever it held when its flush timer fired, so one
+    ``print`` can arrive as one output or as two, depending on timing.
 
     With ``shown_parameters``, the injected cell is rewritten to inject exactly those (and removed
     when there are none): the notebook then reads as if only they had been passed. A notebook left
@@ -251,8 +254,10 @@ def _tidy_notebook(nb, strip_run_metadata: bool = False, shown_parameters: dict 
     strip_run_metadata : bool
     shown_parameters : dict, optional
     """
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
     from papermill.translators import translate_parameters
 
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
     if strip_run_metadata:
         nb.metadata.pop("papermill", None)
         for cell in nb.cells:

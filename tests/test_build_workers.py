@@ -1,4 +1,5 @@
-"""The fork server the build's workers come from: started early, warm, and dying with the build."""
+"""What the build's workers start from: the fork server (started early, warm, dying with the build)
+and the HTML exporter (warmed up once, remembering its highlighting and sanitising)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import textwrap
 from concurrent.futures import ProcessPoolExecutor
 
 import nbformat
+import pytest
 from nbformat import v4
 
 from evidence_review import html_export
 from evidence_review.fork_server import fork_context, start_fork_server
+from evidence_review.notebook_runner import _tidy_notebook
 from evidence_review.paths import project_root
 
 PYTHON = sys.executable
@@ -98,3 +101,26 @@ def test_a_warmed_up_exporter_writes_the_same_bytes_as_a_fresh_one(tmp_path):
     fresh = (tmp_path / "fresh.html").read_bytes()
     assert fresh == (tmp_path / "warm.html").read_bytes()
     assert b"A &amp; B" in fresh and b"Warm-up" not in fresh
+
+
+@pytest.mark.parametrize("lexer", ["ipython3", "python"])
+def test_the_remembering_exporter_writes_what_nbconvert_writes(lexer):
+    from nbconvert import HTMLExporter
+
+    nb = _notebook()
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": lexer}
+    plain = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
+    expected = plain.from_notebook_node(copy.deepcopy(nb))[0]
+    assert f"hl-{lexer}" in expected
+    for _ in range(2):  # the second time from its memory
+        assert html_export._notebook_exporter().from_notebook_node(copy.deepcopy(nb))[0] == expected
+
+
+def test_one_print_split_into_two_stream_messages_is_one_output():
+    # The kernel flushes stdout on a timer: "48 claims ... results" and its newline can arrive as
+    # two outputs, and two builds would then differ in bytes.
+    nb = v4.new_notebook(cells=[v4.new_code_cell("print(1); import sys; print(2, file=sys.stderr)", outputs=[
+        v4.new_output("stream", name="stdout", text="48 claims"), v4.new_output("stream", name="stdout", text="\n"),
+        v4.new_output("stream", name="stderr", text="2\n"), v4.new_output("stream", name="stdout", text="3\n")])])
+    _tidy_notebook(nb)
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "48 claims\n"), ("stderr", "2\n"), ("stdout", "3\n")]
