@@ -4,6 +4,7 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
 import pandas as pd
 import pytest
 import yaml
@@ -146,7 +147,9 @@ def test_build_on_a_fresh_review_says_what_is_still_empty(here):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("error: Invalid input")
     for name in REQUIRED_CSV:
-        assert f"{here / 'my-review' / name}: the file has a header but no data rows" in proc.stderr
+        if name != "reviews.csv":  # a topic may have no published review: header only is allowed
+            assert f"{here / 'my-review' / name}: the file has a header but no data rows" in proc.stderr
+    assert f"{here / 'my-review' / 'reviews.csv'}: " not in proc.stderr
     for name in ("title", "target_condition", "population_label"):
         assert f"my-review/params.yaml: column '{name}': {name} must be a non-empty text, got ''" in proc.stderr
     assert "Nothing was written" in proc.stderr
@@ -179,6 +182,18 @@ def test_the_walk_from_new_to_a_clean_check(here, capsys):
     assert out.startswith(f"ok: {len(claims)} claims, ") and out.count("\n") == 1
     assert out.rstrip().endswith(f"the build may write to {here / 'my-review' / 'reports'}")
     assert snapshot(here) == before
+
+
+def test_a_topic_without_published_reviews_builds(here, capsys):
+    assert main(["new", "my-review"]) == 0
+    fill_with_the_fictional_example(here / "my-review")
+    reviews = here / "my-review" / "reviews.csv"
+    reviews.write_text(reviews.read_text(encoding="utf-8").splitlines(keepends=True)[0], encoding="utf-8")
+    assert main(["build", "--params", "my-review/params.yaml", "--no-claim-reports"]) == 0, capsys.readouterr().err
+    effects = nbformat.read(here / "my-review" / "reports" / "04_effects.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in effects.cells if c.cell_type == "code" for o in c.outputs)
+    assert "The reviews file lists no pooled result of a published review." in printed
+    assert "No published review in the reviews file reports a pooled estimate." in printed
 
 
 # --- check -----------------------------------------------------------------------------------------

@@ -126,6 +126,16 @@ def test_empty_row_between_data_rows_is_one_problem(data_copy):
     assert str(err.value).endswith("(1 problem):\n  - row 5: the row is empty; delete it or fill it in")
 
 
+def test_a_table_that_may_be_empty_is_read_as_its_header(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("code,label\n,\n", encoding="utf-8")
+    frame = read_table(path, allow_empty=True)
+    assert frame.empty and list(frame.columns) == ["code", "label"]
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match="the file is empty"):  # still needs its header
+        read_table(path, allow_empty=True)
+
+
 def test_only_empty_rows_is_no_data(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("code,label\n,\n,\n", encoding="utf-8")

@@ -46,7 +46,8 @@ examples, is in [{dictionary}]({dictionary}) (a copy of the toolkit's data dicti
    in) and `domain_synonyms.csv` (words that suggest a domain; used only to draft claims).
 2. `claims.csv`: one row per checkable statement of the article under review, in your own words.
 3. `studies.csv`, `outcomes.csv` and `reviews.csv`: the evidence, one row per publication, per
-   result and per pooled result of a systematic review.
+   result and per pooled result of a systematic review. `reviews.csv` may keep its header only
+   when no published review pools results on the topic.
 4. Optional: `background_evidence.csv` (authoritative sources about the condition itself) and
    `scorecard.csv` (the article rated on news-quality criteria). They are not used until you set
    `background_path` and `scorecard_path` in `params.yaml`.

@@ -427,7 +427,7 @@ def load_reviews(path: str | Path, domains: set[str], studies: pd.DataFrame | No
     InputError
         Listing every bad row and column at once.
     """
-    frame = read_table(path)
+    frame = read_table(path, allow_empty=True)  # a topic may have no published review yet
     extra = []
     if studies is not None and "review_id" in frame:
         known = set(studies.loc[studies["design"] == "systematic_review", "study_id"])
@@ -530,8 +530,9 @@ def load_evidence(
     if domains is None:
         # Without the domain codes the files coded with them cannot be checked cell by cell; still say
         # which of them cannot even be read (missing, empty, not UTF-8), so one run lists them all.
-        for path in (studies_path, claims_path, outcomes_path, reviews_path):
-            attempt(read_table, resolve_path(path))
+        for path, may_be_empty in ((studies_path, False), (claims_path, False), (outcomes_path, False),
+                                   (reviews_path, True)):
+            attempt(read_table, resolve_path(path), may_be_empty)
         raise combine_errors(errors)
     # A broken vocabulary file is reported on its own; its column is then only checked for being filled in.
     condition_codes = None if conditions is None else conditions["code"].tolist()

@@ -174,7 +174,7 @@ def spreadsheet_row(index: int) -> int:
     return int(index) + _HEADER_ROWS + 1
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, allow_empty: bool = False) -> pd.DataFrame:
     """Read a CSV file as text, accepting a BOM and Windows line endings.
 
     All cells are read as strings; empty cells become missing values. Types are
@@ -184,6 +184,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     ----------
     path : str or Path
         The CSV file.
+    allow_empty : bool
+        Accept a file with a header row and no data rows (a table that may rightly have no rows,
+        such as the published reviews of a topic that has none).
 
     Returns
     -------
@@ -193,7 +196,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     InputError
-        If the file is missing, is not UTF-8, is empty, has no data rows or is not parseable CSV.
+        If the file is missing, is not UTF-8, is empty, has no data rows (unless ``allow_empty``)
+        or is not parseable CSV.
     """
     path = Path(path)
     source = str(path)
@@ -256,7 +260,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     while trailing < len(frame) and frame.iloc[len(frame) - 1 - trailing].isna().all():
         trailing += 1
     frame = frame.iloc[: len(frame) - trailing]
-    if frame.empty:
+    if frame.empty and not allow_empty:
         raise InputError(source, [Problem("the file has a header but no data rows")])
     return frame
 
