@@ -191,7 +191,7 @@ def test_summary_map_is_embedded_at_a_resolution_where_text_is_10_px():
     from matplotlib.figure import Figure
     from PIL import Image
 
-    from evidence_review.summary import figure_png_base64
+    from evidence_review.charts import figure_png_base64
 
     fig = Figure(figsize=(2, 1))
     ax = fig.add_axes((0, 0, 1, 1))  # its frame spans the figure, so the tight crop keeps 2 in + 0.1 in padding each side

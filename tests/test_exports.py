@@ -10,7 +10,6 @@ import rispy
 from evidence_review.exports import studies_bibtex, studies_ris, verdicts_json
 from evidence_review.pipeline import prepare_review
 from evidence_review.scorecard import load_scorecard, scorecard_summary
-from evidence_review.summary import plain_sentence
 from evidence_review.tables import InputError
 
 
@@ -64,21 +63,6 @@ def test_scorecard_loads_and_rejects_unknown_rating(tmp_path):
     bad.to_csv(tmp_path / "card.csv", index=False)
     with pytest.raises(InputError, match=r"row 4, column 'rating': unknown rating"):
         load_scorecard(tmp_path / "card.csv")
-
-
-@pytest.mark.parametrize("verdict, words", [("supported", "mostly back this (3 of 4)"), ("no_evidence", "No study"),
-                                            ("not_testable", "advice or opinion")])
-def test_plain_sentence(verdict, words):
-    row = pd.Series({"verdict": verdict, "certainty": "low", "basis_trials_agreeing": 3, "basis_trials_disagreeing": 1, "trials": 4})
-    assert words in plain_sentence(row, "people with MS")
-
-
-def test_plain_sentence_background_and_singular():
-    row = pd.Series({"verdict": "supported", "certainty": "low", "basis_trials_agreeing": 1, "basis_trials_disagreeing": 0,
-                     "trials": 1, "claim_type": "background"})
-    assert plain_sentence(row, "people with MS").startswith("Studies of people with MS mostly back this (1 of 1)")
-    row["verdict"] = "insufficient"
-    assert plain_sentence(row, "people with MS") == "Too little good evidence to say: 1 study, not able to settle it."
 
 
 #: Text that has broken exports: line breaks (an injected RIS record), BibTeX braces and escapes, LaTeX

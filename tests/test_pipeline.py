@@ -51,6 +51,17 @@ def test_filters_keep_matching_studies_and_their_outcomes():
     assert len(ev.studies) > len(f.studies)  # the input is not modified
 
 
+def test_a_review_keeps_what_meets_the_filters_and_remembers_the_rest():
+    ev = load_evidence()
+    review = prepare_review(designs=["rct"], min_year=2010)
+    kept, gone = review.evidence, review.excluded
+    assert sorted([*kept.studies["study_id"], *gone.studies["study_id"]]) == sorted(ev.studies["study_id"])
+    assert len(kept.outcomes) + len(gone.outcomes) == len(ev.outcomes)
+    assert set(gone.outcomes["study_id"]) <= set(gone.studies["study_id"]) and review.excluded_studies == len(gone.studies)
+    assert not gone.studies["design"].eq("rct").all() or (gone.studies["year"].fillna(0) < 2010).any()
+    assert prepare_review().excluded is None and prepare_review().excluded_studies == 0
+
+
 @pytest.mark.parametrize("value, shown", [(5, "int 5"), (["a", "b"], "list ['a', 'b']"), ({"x": 1}, "dict {'x': 1}"),
                                           (True, "bool True"), (None, "NoneType None"), (3.5, "float 3.5")])
 def test_path_parameters_of_the_wrong_type(value, shown):
@@ -207,17 +218,11 @@ def test_excluded_per_claim_counts_distinct_excluded_studies_on_the_claims_domai
 
 
 def test_no_evidence_sentences_name_the_filters_only_when_they_excluded_something():
-    import pandas as pd
-
     from evidence_review.sof import grade_statement
-    from evidence_review.summary import plain_sentence
 
-    row = pd.Series({"verdict": "no_evidence", "certainty": None, "basis_trials_agreeing": 0,
-                     "basis_trials_disagreeing": 0, "trials": 0})
-    assert plain_sentence(row, "people with MS") == "No study we found has looked at this."
-    assert plain_sentence(pd.concat([row, pd.Series({"excluded_studies": 3})]), "people with MS") == (
-        "The inclusion filters of this review excluded all 3 studies we found on this, so the review has no evidence on it.")
     assert grade_statement("no_evidence", None, "benefit", "benefit", "massage", "pain").startswith("No study we found")
+    assert grade_statement("no_evidence", None, "benefit", "benefit", "massage", "pain", excluded=3) == (
+        "The inclusion filters of this review excluded all 3 studies we found on this, so the review has no evidence on it.")
     assert grade_statement("no_evidence", None, "benefit", "benefit", "massage", "pain", excluded=1) == (
         "The inclusion filters of this review excluded the one study we found on this, so the review has no evidence on it.")
     # Only a claim without evidence changes its wording.

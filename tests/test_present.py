@@ -103,14 +103,26 @@ def _synthesis(reasons: str, certainty="low", verdict="supported"):
     return {"verdicts": verdicts, "trials": trials}
 
 
+def _engine_output(syn: dict):
+    """The engine's ``Synthesis`` holding the test's tables (no downgrade unless given)."""
+    from evidence_review.engine import Synthesis
+
+    domains = syn.get("certainty_domains", pd.DataFrame(columns=["claim_id", "domain", "change", "reason"]))
+    return Synthesis(links=pd.DataFrame(), trials=syn["trials"], pooled=pd.DataFrame(), verdicts=syn["verdicts"],
+                     certainty_domains=domains)
+
+
 CLAIMS = pd.DataFrame([{"claim_id": "c1", "order": 1, "section": "Pain", "claim": "Massage eases pain.",
                         "claim_type": "benefit", "outcome_domains": "pain", "expected_direction": "benefit"}])
 
 
-def test_footnote_per_downgrade_parsed_from_reasons():
-    reasons = ("Starts high: randomised evidence. Risk of bias: serious (-1), 60% of participants in studies with some "
-               "concerns or high risk. Imprecision: very serious (-2), 90 participants in all.")
-    table = sof.summary_of_findings(CLAIMS, _synthesis(reasons), {"pain": "Pain"}, "massage")
+def test_footnote_per_downgrade_in_domain_order():
+    syn = _synthesis("")
+    syn["certainty_domains"] = pd.DataFrame({
+        "claim_id": ["c1"] * 4, "domain": ["start", "imprecision", "risk_of_bias", "inconsistency"],
+        "change": [0, -2, -1, 0], "reason": ["Starts high.", "90 participants in all.",
+                                            "60% of participants in studies with some concerns or high risk.", "Consistent."]})
+    table = sof.summary_of_findings(CLAIMS, _engine_output(syn), {"pain": "Pain"}, "massage")
     row = table.iloc[0]
     assert row["footnotes"] == [
         "Risk of bias, rated down one level: 60% of participants in studies with some concerns or high risk.",
@@ -127,14 +139,14 @@ def test_footnotes_from_tidy_certainty_domains():
     syn = _synthesis("")
     syn["certainty_domains"] = pd.DataFrame({"claim_id": ["c1", "c1", "c1"], "domain": ["start", "indirectness", "large_effect"],
                                              "change": [0, -1, 1], "reason": ["x", "Only 30% direct.", "y"]})
-    table = sof.summary_of_findings(CLAIMS, syn, {"pain": "Pain"})
+    table = sof.summary_of_findings(CLAIMS, _engine_output(syn), {"pain": "Pain"})
     assert table.iloc[0]["footnotes"] == ["Indirectness, rated down one level: Only 30% direct."]
 
 
 def test_pooled_claims_show_the_estimate():
     syn = _synthesis("")
     syn["verdicts"].loc[0, ["pooled_g", "pooled_ci_low", "pooled_ci_high", "pooled_k", "pooled_i2"]] = [0.5, 0.1, 0.9, 3, 12.0]
-    text = sof.summary_of_findings(CLAIMS, syn)["evidence_shows"].iloc[0]
+    text = sof.summary_of_findings(CLAIMS, _engine_output(syn))["evidence_shows"].iloc[0]
     assert text.startswith("Pooled SMD 0.50 (95% CI 0.10 to 0.90), 3 trials; I² = 12%")
 
 
@@ -142,23 +154,23 @@ def test_a_verdict_carried_by_sources_or_a_published_estimate_is_described_by_th
     syn = _synthesis("")
     syn["verdicts"].loc[0, ["carried_by", "verdict_reasons"]] = ["Published meta-analysis X 2020 (pain)",
                                                                  "Published meta-analysis X 2020 (pain): MD = 1.00."]
-    text = sof.summary_of_findings(CLAIMS, syn)["evidence_shows"].iloc[0]
+    text = sof.summary_of_findings(CLAIMS, _engine_output(syn))["evidence_shows"].iloc[0]
     assert text.startswith("Published meta-analysis X 2020 (pain): MD = 1.00. All 3 linked results")
     assert "sign test" not in text
     syn["verdicts"].loc[0, ["carried_by", "verdict_reasons"]] = ["authoritative sources", "2 sources agree."]
     syn["trials"]["participants"] = 0  # statements of authoritative bodies have no sample
-    row = sof.summary_of_findings(CLAIMS, syn).iloc[0]
+    row = sof.summary_of_findings(CLAIMS, _engine_output(syn)).iloc[0]
     assert row["evidence_shows"].startswith("2 sources agree. All 3 linked results")
     assert row["participants_studies"] == "2 sources, no sample size"
     syn["verdicts"].loc[0, "carried_by"] = "sign test"
-    assert "sign test p = 0.50" in sof.summary_of_findings(CLAIMS, syn)["evidence_shows"].iloc[0]
+    assert "sign test p = 0.50" in sof.summary_of_findings(CLAIMS, _engine_output(syn))["evidence_shows"].iloc[0]
 
 
 def test_no_studies_and_not_testable_have_no_certainty():
     syn = _synthesis("", certainty="very_low", verdict="no_evidence")
     syn["trials"] = syn["trials"].iloc[0:0]
     syn["verdicts"].loc[0, "trials"] = 0
-    row = sof.summary_of_findings(CLAIMS, syn).iloc[0]
+    row = sof.summary_of_findings(CLAIMS, _engine_output(syn)).iloc[0]
     assert row["certainty_display"] == "–" and row["evidence_shows"] == "No studies" and row["participants_studies"] == "–"
     assert math.isnan(row["participants"])
 
@@ -193,15 +205,7 @@ def test_people_table_html_is_deterministic_across_hash_seeds():
 
 
 def test_summary_of_findings_reads_the_synthesis_dataclass_and_missing_certainty():
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True)
-    class Synthesis:
-        links: pd.DataFrame
-        trials: pd.DataFrame
-        pooled: pd.DataFrame
-        verdicts: pd.DataFrame
-        certainty_domains: pd.DataFrame
+    from evidence_review.engine import Synthesis
 
     syn = _synthesis("")
     verdicts = syn["verdicts"].astype({"certainty": object})
@@ -226,7 +230,7 @@ def test_sensitivity_table_names_studies_and_prints_cis():
 def test_background_claims_count_direct_studies_not_trials():
     syn = _synthesis("")
     background = CLAIMS.assign(claim_type="background")
-    text = sof.summary_of_findings(background, syn)["evidence_shows"].iloc[0]
+    text = sof.summary_of_findings(background, _engine_output(syn))["evidence_shows"].iloc[0]
     assert text.startswith("2 of 3 direct studies of the population with a direction agree")
 
 

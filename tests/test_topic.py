@@ -15,7 +15,6 @@ from evidence_review.linking import link_background, link_claims
 from evidence_review.parameters import validate_parameters
 from evidence_review.site import topic_methods_text
 from evidence_review.studies import load_evidence
-from evidence_review.summary import plain_sentence
 from evidence_review.tables import InputError
 from evidence_review.verdicts import decide_verdict
 
@@ -170,13 +169,6 @@ def test_verdict_and_certainty_reasons_name_the_population_from_its_parameters()
                                                    "or indirect evidence."])
     _, reasons = grade_certainty(trials(rct(directness="indirect", ms=False)), population_label="people with tinnitus")
     assert "Indirectness (-2): Very serious: no study in people with tinnitus." in reasons
-
-
-def test_plain_sentence_names_the_population():
-    row = pd.Series({"verdict": "supported", "certainty": "low", "basis_trials_agreeing": 3, "basis_trials_disagreeing": 0,
-                     "trials": 3, "claim_type": "benefit"})
-    assert plain_sentence(row, "people with tinnitus").startswith("Controlled studies in people with tinnitus mostly back this")
-    assert plain_sentence(row.replace("benefit", "background"), "people with tinnitus").startswith("Studies of people with tinnitus")
 
 
 # --- labels for readers ---------------------------------------------------------------------------

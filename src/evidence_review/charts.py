@@ -37,6 +37,7 @@ __all__ = [
     "description",
     "short_label",
     "show",
+    "figure_png_base64",
     "plot_claims_by_section",
     "plot_counts",
     "plot_rob_traffic_light",
@@ -163,6 +164,27 @@ def show(chart, alt: str | None = None) -> None:
     alt = alt or description(chart)
     display({"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": alt}, raw=True,
             metadata={"image/png": {"alt": alt}})
+
+
+def figure_png_base64(fig, dpi: int = 96) -> str:
+    """Encode a matplotlib figure as base64 PNG for embedding in a web page (the summary's evidence map).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    dpi : int
+        Pixels per inch; at 96 the charts' smallest text (8.5 pt) is 11 px on screen.
+
+    Returns
+    -------
+    str
+    """
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def short_label(text: str, width: int = 42) -> str:

@@ -135,15 +135,13 @@ def write_summary(review, folder: Path, notebooks: list[str] = (), claim_ids: li
     """
     from matplotlib.figure import Figure
 
-    from .charts import plot_evidence_map
+    from .charts import figure_png_base64, plot_evidence_map
     from .report import condition_label
-    from .sof import synthesis_table
-    from .summary import figure_png_base64
 
     syn, claims = review.synthesis, review.evidence.claims
     fig = Figure(figsize=(9, 0.32 * len(claims) + 2.5), layout="constrained")
     population = condition_label(review.evidence, review.params.target_condition)
-    ax = plot_evidence_map(synthesis_table(syn, "verdicts"), synthesis_table(syn, "trials"), claims, ax=fig.add_subplot(),
+    ax = plot_evidence_map(syn.verdicts, syn.trials, claims, ax=fig.add_subplot(),
                            population=population)
     alt = getattr(ax, "description", "Evidence map of the claims by kind of evidence.")
     return write_site(review, folder, list(notebooks), list(claim_ids), figure_png_base64(fig), alt)

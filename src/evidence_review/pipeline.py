@@ -14,7 +14,7 @@ computes everything itself.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from functools import cached_property
 
@@ -31,6 +31,8 @@ __all__ = [
     "unknown_notebook_names",
     "check_notebook_names",
     "apply_filters",
+    "meets_filters",
+    "evidence_of",
     "excluded_per_claim",
     "Review",
     "prepare_review",
@@ -46,15 +48,15 @@ _NOTEBOOK_BUILTINS = frozenset({"In", "Out", "exit", "quit", "get_ipython", "ope
 _PARAMETER_TYPES = (str, int, float, bool, list, dict, tuple, type(None))
 
 
-def apply_filters(evidence: Evidence, designs=DESIGNS, min_year: int | None = None, min_n: int | None = None) -> Evidence:
-    """Keep the studies that meet the inclusion filters, and their outcomes and review results.
+def meets_filters(studies: pd.DataFrame, designs=DESIGNS, min_year: int | None = None, min_n: int | None = None) -> pd.Series:
+    """Which studies meet the inclusion filters.
 
-    Studies whose year (or sample size) was not reported are excluded when a minimum year (or
-    minimum N) is set, because they cannot be shown to meet it.
+    Studies whose year (or sample size) was not reported do not meet a minimum year (or minimum
+    N), because they cannot be shown to.
 
     Parameters
     ----------
-    evidence : Evidence
+    studies : pandas.DataFrame
     designs : sequence of str
         Designs to include.
     min_year : int, optional
@@ -64,16 +66,32 @@ def apply_filters(evidence: Evidence, designs=DESIGNS, min_year: int | None = No
 
     Returns
     -------
-    Evidence
-        A filtered copy; the inputs are not modified.
+    pandas.Series of bool
+        One per study, aligned with ``studies``.
     """
-    s = evidence.studies
-    keep = s["design"].isin(list(designs))
+    keep = studies["design"].isin(list(designs))
     if min_year is not None:
-        keep &= s["year"].fillna(0) >= min_year
+        keep &= studies["year"].fillna(0) >= min_year
     if min_n is not None:
-        keep &= s["n_randomised"].fillna(s["n_analysed"]).fillna(0) >= min_n
-    studies = s.loc[keep].reset_index(drop=True)
+        keep &= studies["n_randomised"].fillna(studies["n_analysed"]).fillna(0) >= min_n
+    return keep
+
+
+def evidence_of(evidence: Evidence, chosen: pd.Series) -> Evidence:
+    """The chosen studies with their outcomes and review results.
+
+    Parameters
+    ----------
+    evidence : Evidence
+    chosen : pandas.Series of bool
+        One per study (e.g. from :func:`meets_filters`, or its negation for the excluded ones).
+
+    Returns
+    -------
+    Evidence
+        A copy; the inputs are not modified.
+    """
+    studies = evidence.studies.loc[chosen].reset_index(drop=True)
     ids = set(studies["study_id"])
     return replace(
         evidence,
@@ -81,6 +99,25 @@ def apply_filters(evidence: Evidence, designs=DESIGNS, min_year: int | None = No
         outcomes=evidence.outcomes.loc[evidence.outcomes["study_id"].isin(ids)].reset_index(drop=True),
         reviews=evidence.reviews.loc[evidence.reviews["review_id"].isin(ids)].reset_index(drop=True),
     )
+
+
+def apply_filters(evidence: Evidence, designs=DESIGNS, min_year: int | None = None, min_n: int | None = None) -> Evidence:
+    """Keep the studies that meet the inclusion filters (:func:`meets_filters`), and their outcomes
+    and review results.
+
+    Parameters
+    ----------
+    evidence : Evidence
+    designs : sequence of str
+    min_year : int, optional
+    min_n : int, optional
+
+    Returns
+    -------
+    Evidence
+        A filtered copy; the inputs are not modified.
+    """
+    return evidence_of(evidence, meets_filters(evidence.studies, designs, min_year, min_n))
 
 
 def excluded_per_claim(claims: pd.DataFrame, outcomes: pd.DataFrame, studies: pd.DataFrame, *,
@@ -123,7 +160,6 @@ class Review:
     evidence: Evidence
     excluded_studies: int = 0
     scorecard: pd.DataFrame | None = None
-    _cache: dict = field(default_factory=dict, repr=False)
     #: What the inclusion filters removed (studies and their outcomes), or None when nothing was.
     excluded: Evidence | None = None
 
@@ -184,14 +220,9 @@ def prepare_review(source: str = "notebook parameters", require_claim: bool = Fa
         from .scorecard import load_scorecard
 
         scorecard = load_scorecard(p.scorecard_path)
-    filtered = apply_filters(evidence, p.designs, p.min_year, p.min_n)
-    excluded = None
-    if len(filtered.studies) < len(evidence.studies):
-        gone = ~evidence.studies["study_id"].isin(set(filtered.studies["study_id"]))
-        gone_ids = set(evidence.studies.loc[gone, "study_id"])
-        excluded = replace(evidence, studies=evidence.studies.loc[gone].reset_index(drop=True),
-                           outcomes=evidence.outcomes.loc[evidence.outcomes["study_id"].isin(gone_ids)].reset_index(drop=True))
-    return Review(p, filtered, excluded_studies=len(evidence.studies) - len(filtered.studies), scorecard=scorecard,
+    kept = meets_filters(evidence.studies, p.designs, p.min_year, p.min_n)
+    excluded = None if kept.all() else evidence_of(evidence, ~kept)
+    return Review(p, evidence_of(evidence, kept), excluded_studies=int((~kept).sum()), scorecard=scorecard,
                   excluded=excluded)
 
 

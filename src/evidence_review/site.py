@@ -270,12 +270,12 @@ def claim_summary_html(review, claim_id: str, root: str = CLAIM_ROOT) -> str:
     -------
     str
     """
-    from .sof import intervention_name, summary_of_findings, synthesis_table
+    from .sof import intervention_name, summary_of_findings
 
     claims = review.evidence.claims
     claim = claims.loc[claims["claim_id"] == claim_id].iloc[0]
     syn = review.synthesis
-    verdicts, links = synthesis_table(syn, "verdicts"), synthesis_table(syn, "links")
+    verdicts, links = syn.verdicts, syn.links
     verdict = verdicts.set_index("claim_id").loc[claim_id]
     sof = summary_of_findings(claims.loc[claims["claim_id"] == claim_id], syn, _domain_labels(review),
                               intervention_name(review.params.title), _excluded(review))
@@ -362,9 +362,7 @@ def index_page(review, notebooks: list[str], claim_ids: list[str]) -> str:
     -------
     str
     """
-    from .sof import synthesis_table
-
-    verdicts = synthesis_table(review.synthesis, "verdicts").set_index("claim_id")
+    verdicts = review.synthesis.verdicts.set_index("claim_id")
     with_report = set(claim_ids)
     claims = []
     for c in review.evidence.claims.sort_values("order").itertuples(index=False):

@@ -10,8 +10,6 @@ uncertain about the effect".
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
@@ -28,16 +26,13 @@ __all__ = [
     "evidence_shows",
     "summary_of_findings",
     "footnote_list",
-    "synthesis_table",
 ]
 
 CERTAINTY_SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very_low": "⊕◯◯◯"}
 #: GRADE domains in the order a summary of findings footnotes them.
 DOWNGRADE_DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
-_DOMAIN_OF_TEXT = {"Risk of bias": "risk_of_bias", "Inconsistency": "inconsistency", "Indirectness": "indirectness",
-                   "Imprecision": "imprecision", "Publication bias": "publication_bias"}
-_DOMAIN_LABEL = {v: k for k, v in _DOMAIN_OF_TEXT.items()}
-_REASON = re.compile(r"(Risk of bias|Inconsistency|Indirectness|Imprecision|Publication bias): [^()]*\((-\d)\),\s*(.*?\.)(?=\s+[A-Z]|\s*$)")
+_DOMAIN_LABEL = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency", "indirectness": "Indirectness",
+                 "imprecision": "Imprecision", "publication_bias": "Publication bias"}
 
 
 def certainty_symbols(certainty) -> str:
@@ -59,51 +54,20 @@ def certainty_symbols(certainty) -> str:
 def certainty_domains(synthesis) -> pd.DataFrame:
     """Every downgrade per claim as a tidy table: ``claim_id, domain, change, reason``.
 
-    Reads ``synthesis.certainty_domains`` when the engine provides it; otherwise parses the
-    ``certainty_reasons`` sentences of the verdicts table ("Imprecision: serious (-1), ...").
-
     Parameters
     ----------
-    synthesis : dict or object
-        The engine's output.
+    synthesis : evidence_review.engine.Synthesis
+        The engine's output; its ``certainty_domains`` holds every GRADE domain's rating.
 
     Returns
     -------
     pandas.DataFrame
         Only rows with a negative ``change`` (the downgrades), in domain order.
     """
-    tidy = synthesis_table(synthesis, "certainty_domains")
-    if tidy is None:
-        verdicts = synthesis_table(synthesis, "verdicts")
-        rows = []
-        for claim_id, text in zip(verdicts["claim_id"], verdicts["certainty_reasons"]):
-            for domain_text, change, reason in _REASON.findall(text if isinstance(text, str) else ""):
-                rows.append({"claim_id": claim_id, "domain": _DOMAIN_OF_TEXT[domain_text], "change": int(change),
-                             "reason": reason})
-        tidy = pd.DataFrame(rows, columns=["claim_id", "domain", "change", "reason"])
+    tidy = synthesis.certainty_domains
     tidy = tidy.loc[(tidy["change"] < 0) & tidy["domain"].isin(DOWNGRADE_DOMAINS)].copy()
     tidy["_order"] = tidy["domain"].map({d: i for i, d in enumerate(DOWNGRADE_DOMAINS)})
     return tidy.sort_values(["claim_id", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
-
-
-def synthesis_table(synthesis, name: str) -> pd.DataFrame:
-    """One table of the engine's output, whether it is today's dict or the ``Synthesis`` dataclass.
-
-    The one adapter between the two forms (delete once every caller has the dataclass).
-
-    Parameters
-    ----------
-    synthesis : dict or object
-    name : str
-        ``links``, ``trials``, ``pooled``, ``verdicts`` or ``certainty_domains``.
-
-    Returns
-    -------
-    pandas.DataFrame or None
-    """
-    if isinstance(synthesis, dict):
-        return synthesis.get(name)
-    return getattr(synthesis, name, None)
 
 
 def intervention_name(title: str) -> str:
@@ -256,8 +220,8 @@ def summary_of_findings(claims: pd.DataFrame, synthesis, domain_labels: dict | N
     claims : pandas.DataFrame
         Claims table (``claim_id``, ``order``, ``section``, ``claim``, ``claim_type``,
         ``outcome_domains``, ``expected_direction``).
-    synthesis : dict or object
-        The engine's output (``verdicts``, ``trials``, and ``certainty_domains`` when present).
+    synthesis : evidence_review.engine.Synthesis
+        The engine's output (its ``verdicts``, ``trials`` and ``certainty_domains`` are read).
     domain_labels : dict, optional
         Outcome-domain code -> label.
     intervention : str
@@ -272,8 +236,8 @@ def summary_of_findings(claims: pd.DataFrame, synthesis, domain_labels: dict | N
         ``section, claim_id, claim, outcomes, participants, studies, participants_studies,
         evidence_shows, certainty, certainty_display, footnotes, statement, verdict``.
     """
-    verdicts = synthesis_table(synthesis, "verdicts").set_index("claim_id")
-    trials = synthesis_table(synthesis, "trials")
+    verdicts = synthesis.verdicts.set_index("claim_id")
+    trials = synthesis.trials
     downgrades = certainty_domains(synthesis)
     labelled = downgrades.assign(text=[
         f"{_DOMAIN_LABEL[d]}, rated down {'one level' if c == -1 else f'{-c} levels'}: {r}"
