@@ -49,6 +49,15 @@ def test_notebook_parameters_cell_agrees_with_the_declaration(name):
     assert parameters_cell_disagreements(parameters_cell(name), per_claim=name == "claim_report") == []
 
 
+def test_the_claim_drafters_parameters_cell_agrees_with_its_declaration():
+    from evidence_review.drafting import DRAFT_PARAMETERS
+
+    assert parameters_cell_disagreements(parameters_cell("00_draft_claims"), declared=DRAFT_PARAMETERS) == []
+    changed = parameters_cell("00_draft_claims").replace("draft_output = None", "draft_output = 'x.csv'")
+    assert parameters_cell_disagreements(changed, declared=DRAFT_PARAMETERS) == ["draft_output = 'x.csv', but its default is None"]
+    assert parameters_cell_disagreements(parameters_cell("00_draft_claims")) != []  # not the review's parameters
+
+
 def test_claim_report_example_claim_is_a_bundled_claim():
     from evidence_review.studies import load_evidence
 

@@ -38,7 +38,23 @@ __all__ = [
     "is_health_claim",
     "draft_claims",
     "match_draft",
+    "DRAFT_PARAMETERS",
 ]
+
+#: The claim drafter's parameters (the ``00_draft_claims`` notebook), declared once: name -> default
+#: as its ``parameters`` cell writes it (paths relative to the project root, None for none). The
+#: defaults draft the fictional example's article (FICTIONAL TEST DATA), so the stored notebook runs
+#: on any clone; the notebook checks the names it is given against these, and a test checks its cell.
+DRAFT_PARAMETERS = {
+    "article_path": "tests/fixtures/fictional/article.txt",
+    "domains_path": "tests/fixtures/fictional/outcome_domains.csv",
+    "synonyms_path": "tests/fixtures/fictional/domain_synonyms.csv",
+    "conditions_path": "tests/fixtures/fictional/conditions.csv",
+    "interventions_path": "tests/fixtures/fictional/interventions.csv",
+    "topic_words_path": "tests/fixtures/fictional/topic_words.csv",
+    "curated_claims_path": "tests/fixtures/fictional/claims.csv",
+    "draft_output": None,
+}
 
 SYNONYMS_SCHEMA = pa.DataFrameSchema(
     {"code": pa.Column(str), "synonym": pa.Column(str, pa.Check.str_length(2, 80, error="synonym must be 2-80 characters"))},

@@ -399,7 +399,7 @@ def notebook_parameters(params: ReviewParameters, base: Path) -> dict:
     return passed
 
 
-def parameters_cell_disagreements(source: str, per_claim: bool = False) -> list[str]:
+def parameters_cell_disagreements(source: str, per_claim: bool = False, declared: dict | None = None) -> list[str]:
     """Where a notebook's ``parameters`` cell disagrees with the declaration (names and defaults).
 
     Parameters
@@ -409,6 +409,9 @@ def parameters_cell_disagreements(source: str, per_claim: bool = False) -> list[
     per_claim : bool
         True for the one-claim notebook, which declares ``claim_id`` as one example claim; the
         other notebooks do not declare it.
+    declared : dict, optional
+        Name -> default of a notebook outside the review that declares its own parameters (such as
+        the claim drafter's, :data:`evidence_review.drafting.DRAFT_PARAMETERS`); default: the review's.
 
     Returns
     -------
@@ -428,12 +431,13 @@ def parameters_cell_disagreements(source: str, per_claim: bool = False) -> list[
         except ValueError:
             problems.append(f"{names[0]} is not a plain value")
             found[names[0]] = None
-    expected = [n for n in PARAMETER_NAMES if per_claim or n != "claim_id"]
+    defaults = DEFAULTS if declared is None else declared
+    expected = [n for n in defaults if per_claim or n != "claim_id" or declared is not None]
     problems += [f"{name} is missing" for name in expected if name not in found]
     problems += [f"{name} is not a parameter" for name in found if name not in expected]
     for name in expected:
-        if name in found and found[name] != DEFAULTS[name] and not (per_claim and name == "claim_id"):
-            problems.append(f"{name} = {found[name]!r}, but its default is {DEFAULTS[name]!r}")
+        if name in found and found[name] != defaults[name] and not (per_claim and name == "claim_id"):
+            problems.append(f"{name} = {found[name]!r}, but its default is {defaults[name]!r}")
     if per_claim and not isinstance(found.get("claim_id"), str):
         problems.append("claim_id must name a claim of the bundled review")
     return problems
