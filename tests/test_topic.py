@@ -258,3 +258,34 @@ def test_counts_chart_labels_interventions_from_the_vocabulary():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["No intervention (observational)", "Singing", "Humming"]
     assert "most common: Humming 3, Singing 2" in ax.description
     charts.plt.close("all")
+
+
+# --- one code, one meaning across the vocabulary files --------------------------------------------
+
+def test_a_code_labelled_differently_in_two_vocabularies_is_refused_with_the_rest(data_copy):
+    conditions = data_copy.read("conditions.csv")
+    data_copy.write("conditions.csv", pd.concat([conditions, pd.DataFrame([
+        {"code": "pain", "label": "Chronic pain", "description": "people with chronic pain"},  # outcome domain 'Pain'
+        {"code": "fatigue", "label": "Fatigue", "description": "same code, same label: one meaning"}])], ignore_index=True))
+    data_copy.set("studies.csv", 0, "year", "19")  # another problem, reported in the same run
+    with pytest.raises(InputError) as err:
+        load_evidence(**data_copy.params)
+    message = str(err.value)
+    row = len(conditions) + 2  # the first added row, in spreadsheet numbering
+    assert (f"{data_copy.path('conditions.csv')}: row {row}, column 'code': code 'pain' is also in "
+            f"{data_copy.path('outcome_domains.csv')} (row 2) with the label 'Pain'") in message
+    assert "'fatigue'" not in message and "studies.csv" in message
+
+
+def test_conflicting_labels_names_the_earlier_file_and_allows_equal_labels():
+    from evidence_review.claims import conflicting_labels
+
+    domains = pd.DataFrame({"code": ["pain", "sleep"], "label": ["Pain", "Sleep"]})
+    conditions = pd.DataFrame({"code": ["ms", "sleep"], "label": ["MS", "Sleep"]})
+    interventions = pd.DataFrame({"code": ["ms", "hum"], "label": ["Mindful stretching", "Humming"]})
+    errors = conflicting_labels({"d.csv": domains, "c.csv": conditions, "i.csv": interventions})
+    assert [str(e).splitlines() for e in errors] == [[
+        "Invalid input 'i.csv' (1 problem):",
+        "  - row 2, column 'code': code 'ms' is also in c.csv (row 2) with the label 'MS'; a code means one thing in every "
+        "vocabulary file: give it the same label in both or use another code"]]
+    assert conflicting_labels({"d.csv": domains, "c.csv": conditions}) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .tables import InputError, Problem, read_table, spreadsheet_row, validate_table
+from .tables import InputError, Problem, read_table, shown, spreadsheet_row, validate_table
 from .vocab import CLAIM_TYPES, EXPECTED_DIRECTIONS, WORDING_STRENGTHS
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "load_interventions",
     "claims_schema",
     "load_outcome_domains",
+    "conflicting_labels",
     "load_claims",
     "split_codes",
     "explode_domains",
@@ -196,6 +197,41 @@ def load_interventions(path: str | Path) -> pd.DataFrame:
         On a missing file, a duplicate, empty, malformed or built-in code, or an empty label.
     """
     return validate_table(read_table(path), INTERVENTIONS_SCHEMA, str(path))
+
+
+def conflicting_labels(vocabularies: dict) -> list[InputError]:
+    """Codes that two vocabulary files label differently.
+
+    The pages label a code wherever it appears from one table of every vocabulary's labels (a
+    cell does not say which vocabulary its code comes from), so a code must mean one thing in all of
+    them: the same code in two files needs the same label.
+
+    Parameters
+    ----------
+    vocabularies : dict
+        File name as messages show it -> its validated vocabulary (``code``, ``label``), first the
+        one whose labels win; a later file's row is the one reported, naming the earlier file.
+
+    Returns
+    -------
+    list of InputError
+        One per file with a conflicting code, each conflict at its spreadsheet row, column ``code``.
+    """
+    first: dict = {}
+    errors = []
+    for source, frame in vocabularies.items():
+        problems = []
+        for index, code, label in zip(frame.index, frame["code"], frame["label"]):
+            if code in first and first[code][2] != label:
+                where, row, earlier = first[code]
+                problems.append(Problem(
+                    f"code '{shown(code)}' is also in {where} (row {row}) with the label '{shown(earlier)}'; a code "
+                    f"means one thing in every vocabulary file: give it the same label in both or use another code",
+                    spreadsheet_row(index), "code"))
+            first.setdefault(code, (source, spreadsheet_row(index), label))
+        if problems:
+            errors.append(InputError(source, problems))
+    return errors
 
 
 def _domain_entries(value: object) -> list[tuple[str, bool]]:

@@ -14,6 +14,7 @@ from .background import empty_background, load_background
 from .claims import (
     BOOL_WORDS,
     NO_INTERVENTION,
+    conflicting_labels,
     load_claims,
     load_conditions,
     load_interventions,
@@ -541,6 +542,9 @@ def load_evidence(
         if problem:
             errors.append(problem)
     intervention_codes = None if interventions is None else interventions["code"].tolist()
+    errors += conflicting_labels({str(p): frame for p, frame in ((resolve_path(domains_path), domains),
+                                                                  (conditions_file, conditions),
+                                                                  (interventions_file, interventions)) if frame is not None})
     codes = set(domains["code"])
     claims = attempt(load_claims, resolve_path(claims_path), codes)
     studies = attempt(load_studies, resolve_path(studies_path), condition_codes, intervention_codes,
