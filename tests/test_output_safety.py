@@ -540,6 +540,31 @@ def test_kill_9_of_the_launcher_stops_and_cleans_up_the_build(endless_project, t
     assert snapshot(out) == before and not list(out.glob(".staging-*"))
 
 
+def test_ctrl_c_while_the_build_imports_its_libraries_is_one_sentence(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen([PYTHON, "-m", "evidence_review.cli", "build", "--output", str(out)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        # The command starts its fork server first, then imports the review's libraries (about a second).
+        deadline = time.monotonic() + 60
+        while not any(b"forkserver" in _cmdline(p) for p in descendants(proc.pid)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        stop(proc)
+    assert proc.returncode == 130 and b"Traceback" not in err, err.decode()[-2000:]
+    assert err.decode().startswith("interrupted: ") and not out.exists()
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 def test_kernel_socket_folders_of_dead_builds_are_removed(tmp_path, monkeypatch):
     import tempfile
 

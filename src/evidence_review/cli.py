@@ -15,9 +15,9 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from .parameters import read_parameters_file
-
-__all__ = ["main", "read_parameters_file"]
+# Only the standard library at import: the review's libraries are imported in main(), where Ctrl-C
+# during their import ends the command with a sentence, not a traceback.
+__all__ = ["main"]
 
 _EPILOG = """\
 exit codes: 0 done; 1 a notebook failed, the output cannot be written (read-only, disk full) or
@@ -70,6 +70,7 @@ def _os_error_sentence(exc: OSError, output) -> str:
 
 def _given_parameters(args) -> tuple[dict, str]:
     """The parameters of ``--params`` with ``--output`` on top, and where they came from."""
+    from .parameters import read_parameters_file
     from .tables import InputError, Problem
 
     params, source = {}, "command line"
@@ -175,17 +176,21 @@ def main(argv: list[str] | None = None) -> int:
         problem; ``new``: a folder that is a file or not empty); 130 when interrupted (Ctrl-C,
         SIGTERM or SIGHUP).
     """
-    args = _parser().parse_args(argv)
-    if args.command == "build":
-        # Its workers' imports then run while this process imports the review's libraries and
-        # validates the inputs (see evidence_review.fork_server).
-        from .fork_server import start_fork_server
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "build":
+            # Its workers' imports then run while this process imports the review's libraries and
+            # validates the inputs (see evidence_review.fork_server).
+            from .fork_server import start_fork_server
 
-        start_fork_server()
-    from .build import build_review
-    from .notebook_runner import BuildError
-    from .outputs import OutputBusy
-    from .tables import InputError, Problem
+            start_fork_server()
+        from .build import build_review
+        from .notebook_runner import BuildError
+        from .outputs import OutputBusy
+        from .tables import InputError, Problem
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written.", file=sys.stderr)
+        return 130
 
     if args.command == "new":
         return _new(args.folder)
