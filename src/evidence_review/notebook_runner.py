@@ -2,9 +2,9 @@
 keep one kernel alive across the notebooks they run.
 
 Workers and their kernels die with the build: each worker and each kernel asks Linux to kill it
-when its parent dies (``PR_SET_PDEATHSIG``; a worker's parent is the fork server, which dies
-with the build, see :mod:`evidence_review.fork_server`), and each worker also watches the build's pid, so not even ``kill -9`` of the
-build leaves them running. On Ctrl-C or SIGTERM the build kills its
+when its parent dies (``PR_SET_PDEATHSIG``; a worker's parent is the fork server, which dies with
+the build, see :mod:`evidence_review.fork_server`), and each worker also watches the build's pid,
+so not even ``kill -9`` of the build leaves them running. On Ctrl-C or SIGTERM the build kills its
 workers at once, which stops the running cells.
 
 Executed notebooks are tidied so two runs give the same bytes: papermill's timestamps are
@@ -98,7 +98,7 @@ def _init_worker(build: int, base: str, sockets: str | None = None, environment:
     """Set up a build worker: die with the build, leave Ctrl-C to the build, remember the base
     folder and where kernel sockets go.
 
-    A worker's parent is the fork server, which exits when the build dies (even by ``kill -9``),
+    A worker's parent is the fork server, which dies with the build (even by ``kill -9``),
     so ``PR_SET_PDEATHSIG`` on the worker fires then; the watchdog thread covers the rest.
     """
     global _WORKER_BASE, _WORKER_SOCKETS, _WORKER_ENVIRONMENT
