@@ -179,3 +179,16 @@ def test_grading_inputs_on_claim_codes_use_only_the_rows_asked_for():
     pd.testing.assert_frame_equal(coded, grading_inputs(both.loc[rows], ["a", "b"]))
     assert coded.loc["a", "k"] == 2 and coded.loc["a", "share_high"] == 50 / 51  # the trial of unknown size weighs 1
     assert not coded.loc["b", "in_population"] and coded.loc["b", "all_small"]
+
+
+def test_inputs_leave_out_claims_without_trials():
+    a = trials(rct(), rct(), claim_id="a")
+    coded = grading_inputs_by_code(a, np.zeros(len(a), dtype=int), ["a", "b", "c"])  # b and c have no trials
+    assert coded.index.tolist() == ["a"] and coded.loc["a", "k"] == 2
+    named = grading_inputs(a, ["a", "b"])
+    assert named.index.tolist() == ["a", "b"] and named.loc["b"].isna().all()
+
+
+def test_background_studies_that_all_disagree_are_consistent():
+    obs_against = ("benefit", 600, "cross_sectional", "none", "low", "direct", True)
+    assert change(trials(obs_against, obs_against, expected="harm"), "inconsistency", background=True) == 0

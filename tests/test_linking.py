@@ -9,6 +9,7 @@ import numpy as np
 
 from evidence_review.directions import (
     DIRECTIONS,
+    _describing_rows,
     design_weight,
     domain_directions,
     point_estimate_directions,
@@ -227,3 +228,12 @@ def test_trial_directions_give_claim_and_direction_codes_that_match_the_trials()
     assert claim_code.tolist() == [0, 0, 1]
     assert [DIRECTIONS[c] for c in direction_code] == t["direction"].tolist() == ["no_difference", "benefit", "harm"]
     pd.testing.assert_frame_equal(t, study_directions(links))
+
+
+def test_each_trial_is_described_by_its_randomised_then_largest_paper():
+    inverse = np.array([0, 0, 1, 1, 2, 2, 2, 3])
+    starts = np.array([0, 2, 4, 7])
+    participants = np.array([10, 50, np.nan, 30, 40, 40, 5, 8], dtype=float)
+    randomised = np.array([True, True, True, False, False, True, True, False])
+    # Trial 0: the larger paper; 1: the randomised one, whatever its size; 2: randomised, then larger; 3: its only paper.
+    assert _describing_rows(inverse, starts, participants, randomised).tolist() == [1, 2, 5, 7]

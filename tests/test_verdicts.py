@@ -284,3 +284,10 @@ def test_counts_on_claim_codes_count_only_the_rows_asked_for():
     claims = pd.DataFrame([claim(claim_id="a"), claim(claim_id="b")])
     pd.testing.assert_frame_equal(verdicts_from_counts(claims, counted.loc[["a", "b"]], {"a", "b"}, population_label=POPULATION),
                                   verdict_table(claims, both.loc[rows], {"a", "b"}, population_label=POPULATION))
+
+
+def test_counts_on_claim_codes_have_a_place_for_every_claim_even_without_rows():
+    a = trials(rct(), rct("harm"), claim_id="a")
+    counts = count_by_claim(a, np.zeros(len(a), dtype=int), 3)  # claims 1 and 2 have no rows
+    assert {len(v) for v in counts.values()} == {3}
+    assert counts["k"].tolist() == [2, 0, 0] and counts["harm"].tolist() == [1, 0, 0]
