@@ -163,6 +163,18 @@ def test_fast_path_keys_give_the_same_trials_as_text_keys(tables):
     assert (plain["evidence_kind"] == "study").all() and plain["expected_direction"].isna().all()
 
 
+def test_a_trials_flags_come_from_all_its_papers():
+    t = study_directions(_links(
+        ("t1", "within_group", False, "benefit", 40, False, "before_after", True, "indirect"),
+        ("t2", "within_group", False, "benefit", 40, False, "before_after", True, "indirect"),
+        ("t2", "between_group", False, "benefit", 40, True, "rct", False, "direct"),
+    )).set_index("trial_group")
+    flags = ["randomised", "controlled", "target_population", "directness"]
+    assert t.loc["t1", flags].tolist() == [False, False, True, "indirect"]
+    # Randomised, controlled or direct when any paper is; in the population only when every paper is.
+    assert t.loc["t2", flags].tolist() == [True, True, False, "direct"]
+
+
 def test_a_between_group_proxy_outranks_a_within_group_named_result():
     t = study_directions(_links(
         ("t0", "between_group", False, "benefit", 40, True, "rct", True, "direct"),
