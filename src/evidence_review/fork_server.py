@@ -87,7 +87,6 @@ def prepare_fork_server() -> None:
     try:
         import papermill  # noqa: F401
 
-        from . import notebook_runner  # noqa: F401
         from .html_export import warm_up_exporter
 
         warm_up_exporter()

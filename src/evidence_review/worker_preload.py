@@ -5,3 +5,6 @@ process die with its parent."""
 from .fork_server import prepare_fork_server
 
 prepare_fork_server()
+
+# The module the workers run; imported here, once, rather than by each worker.
+from . import notebook_runner  # noqa: E402,F401
