@@ -265,7 +265,8 @@ def domain_labels(domains: pd.DataFrame) -> dict:
 def code_labels(evidence) -> dict:
     """Code -> label of a review's own vocabularies: interventions, conditions and outcome domains.
 
-    Outcome domains win where one code is in several files (they label the most tables).
+    A code in several of these files has the same label in each: loading the evidence refuses
+    anything else (:func:`evidence_review.claims.conflicting_labels`), so one table serves all three.
 
     Parameters
     ----------

@@ -524,7 +524,8 @@ def load_evidence(
             errors.append(exc)
             return None
 
-    domains = attempt(load_outcome_domains, resolve_path(domains_path))
+    domains_file = resolve_path(domains_path)
+    domains = attempt(load_outcome_domains, domains_file)
     conditions_file, interventions_file = resolve_path(conditions_path), resolve_path(interventions_path)
     conditions = attempt(load_conditions, conditions_file)
     interventions = attempt(load_interventions, interventions_file)
@@ -542,8 +543,7 @@ def load_evidence(
         if problem:
             errors.append(problem)
     intervention_codes = None if interventions is None else interventions["code"].tolist()
-    errors += conflicting_labels({str(p): frame for p, frame in ((resolve_path(domains_path), domains),
-                                                                  (conditions_file, conditions),
+    errors += conflicting_labels({str(p): frame for p, frame in ((domains_file, domains), (conditions_file, conditions),
                                                                   (interventions_file, interventions)) if frame is not None})
     codes = set(domains["code"])
     claims = attempt(load_claims, resolve_path(claims_path), codes)
